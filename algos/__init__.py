@@ -1,0 +1,1 @@
+"""Training algorithms: the PPO update, rollout storage, the training loop, evaluation."""

@@ -1,0 +1,86 @@
+"""The PPO update (ALGORITHM.md section 4.4, PPO phase): clipped ratio, clipped value loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+from algos.storage import Minibatch, RolloutStorage
+from models import ACModel
+from utils.config import Config
+
+LOSS_KEYS = ("Policy Loss", "Value Loss", "Entropy", "Approx KL", "Clip Frac", "Grad Norm",
+             "Explained Variance")
+
+
+class PPO:
+    """Owns the optimizer; ``update`` runs ``epochs`` passes of minibatch SGD on one rollout."""
+
+    def __init__(self, model: ACModel, cfg: Config) -> None:
+        self.model = model
+        self.cfg = cfg
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+        self.recurrence = cfg.recurrence if model.recurrent else 1
+
+    def evaluate_minibatch(self, mb: Minibatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits, values) of the current network on a minibatch, unrolling the LSTM if any."""
+        if not self.model.recurrent:
+            logits, values, _ = self.model(mb.obs)
+            return logits, values
+        seqs = mb.memory.shape[0]
+        memory = mb.memory
+        logits, values = [], []
+        for k in range(self.recurrence):  # rows k*seqs..(k+1)*seqs-1 are step k of each sequence
+            rows = slice(k * seqs, (k + 1) * seqs)
+            memory = memory * mb.masks[rows, None]
+            step_logits, step_values, memory = self.model(mb.obs[rows], memory)
+            logits.append(step_logits)
+            values.append(step_values)
+        return torch.cat(logits), torch.cat(values)
+
+    def loss(self, mb: Minibatch) -> tuple[torch.Tensor, dict[str, float]]:
+        cfg = self.cfg
+        logits, values = self.evaluate_minibatch(mb)
+        dist = Categorical(logits=logits)
+        logprobs = dist.log_prob(mb.actions)
+        entropy = dist.entropy().mean()
+        log_ratio = logprobs - mb.logprobs
+        ratio = log_ratio.exp()
+        surr1 = ratio * mb.advantages
+        surr2 = ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * mb.advantages
+        policy_loss = -torch.min(surr1, surr2).mean()
+        values_clipped = mb.values + (values - mb.values).clamp(-cfg.clip, cfg.clip)
+        value_loss = torch.max((values - mb.returns) ** 2,
+                               (values_clipped - mb.returns) ** 2).mean()
+        loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+        with torch.no_grad():
+            stats = {
+                "Policy Loss": policy_loss.item(), "Value Loss": value_loss.item(),
+                "Entropy": entropy.item(),
+                "Approx KL": ((ratio - 1) - log_ratio).mean().item(),
+                "Clip Frac": ((ratio - 1).abs() > cfg.clip).float().mean().item(),
+            }
+        return loss, stats
+
+    def update(self, storage: RolloutStorage, generator: torch.Generator) -> dict[str, float]:
+        """PPO epochs over the rollout; returns the mean of each statistic over minibatches."""
+        totals: dict[str, list[float]] = {}
+        for _ in range(self.cfg.epochs):
+            for mb in storage.minibatches(self.cfg.batch_size, generator, self.recurrence):
+                loss, stats = self.loss(mb)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                stats["Grad Norm"] = nn.utils.clip_grad_norm_(self.model.parameters(),
+                                                              self.cfg.max_grad_norm).item()
+                self.optimizer.step()
+                for k, v in stats.items():
+                    totals.setdefault(k, []).append(v)
+        out = {k: float(np.mean(v)) for k, v in totals.items()}
+        T = storage.step
+        returns, values = storage.returns[:T], storage.values[:T]
+        var = returns.var().item()
+        residual = (returns - values).var().item()
+        out["Explained Variance"] = float("nan") if var == 0 else 1 - residual / var
+        return out

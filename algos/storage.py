@@ -1,0 +1,130 @@
+"""Rollout storage: preallocated [T, N, ...] tensors and one NamedTuple minibatch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import torch
+
+
+class Minibatch(NamedTuple):
+    obs: torch.Tensor        # (B, W, H, C) uint8
+    actions: torch.Tensor    # (B,)
+    logprobs: torch.Tensor   # (B,) student log-prob of the action when it was collected
+    values: torch.Tensor     # (B,) student value when collected
+    returns: torch.Tensor    # (B,)
+    advantages: torch.Tensor  # (B,) normalised
+    memory: torch.Tensor | None  # (B, M) recurrent memory at the step (sequence starts only)
+    masks: torch.Tensor | None   # (B,) 0 where an episode starts (memory is reset)
+
+
+class RolloutStorage:
+    """Holds one iteration of experience from N envs; T (steps per env) varies per iteration.
+
+    ``capacity`` is an upper bound on T, so nothing is allocated while collecting.
+    """
+
+    def __init__(self, capacity: int, num_envs: int, obs_shape: tuple[int, ...],
+                 memory_size: int = 0) -> None:
+        t, n = capacity, num_envs
+        self.capacity, self.num_envs = capacity, num_envs
+        self.obs = torch.zeros((t, n, *obs_shape), dtype=torch.uint8)
+        self.actions = torch.zeros((t, n), dtype=torch.long)
+        self.rewards = torch.zeros((t, n))
+        self.terminated = torch.zeros((t, n))   # the episode ended by the task (no bootstrap)
+        self.truncated = torch.zeros((t, n))    # the episode hit the time limit (bootstrap)
+        self.bootstrap = torch.zeros((t, n))    # V(final obs) where truncated
+        self.values = torch.zeros((t, n))
+        self.logprobs = torch.zeros((t, n))
+        self.returns = torch.zeros((t, n))
+        self.advantages = torch.zeros((t, n))
+        self.memory = torch.zeros((t, n, memory_size)) if memory_size else None
+        self.masks = torch.ones((t, n))
+        self.step = 0
+
+    def reset(self) -> None:
+        self.step = 0
+
+    def add(self, obs: torch.Tensor, actions: torch.Tensor, values: torch.Tensor,
+            logprobs: torch.Tensor, memory: torch.Tensor | None, masks: torch.Tensor) -> None:
+        """Record what was known when acting at the current step (rewards come with ``record``)."""
+        t = self.step
+        if t >= self.capacity:
+            raise RuntimeError(f"rollout storage full ({self.capacity} steps per env)")
+        self.obs[t] = obs
+        self.actions[t] = actions
+        self.values[t] = values
+        self.logprobs[t] = logprobs
+        self.masks[t] = masks
+        if self.memory is not None:
+            self.memory[t] = memory
+
+    def record(self, rewards: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor,
+               bootstrap: torch.Tensor) -> None:
+        """Record the outcome of the step's actions and advance."""
+        t = self.step
+        self.rewards[t] = rewards
+        self.terminated[t] = terminated
+        self.truncated[t] = truncated
+        self.bootstrap[t] = bootstrap
+        self.step += 1
+
+    def compute_returns(self, last_values: torch.Tensor, gamma: float, gae_lambda: float | None
+                        ) -> None:
+        """Discounted Monte-Carlo returns (``gae_lambda`` None) or GAE(lambda) advantages.
+
+        Bootstraps with V(final obs) at time-limit cuts and with ``last_values`` (V of the next
+        obs) for episodes still running when collection stopped; no bootstrap after termination.
+        Advantages are returns - values, normalised over the whole batch.
+        """
+        T = self.step
+        next_ret = last_values.clone()  # return / value after the last stored step
+        next_adv = torch.zeros_like(last_values)
+        next_value = last_values.clone()
+        for t in reversed(range(T)):
+            ended = self.terminated[t] + self.truncated[t]
+            cont = 1.0 - ended
+            # value of the state after step t: 0 if terminated, V(final) if truncated
+            after = cont * next_value + self.truncated[t] * self.bootstrap[t]
+            if gae_lambda is None:
+                after_ret = cont * next_ret + self.truncated[t] * self.bootstrap[t]
+                self.returns[t] = self.rewards[t] + gamma * after_ret
+                next_ret = self.returns[t]
+            else:
+                delta = self.rewards[t] + gamma * after - self.values[t]
+                next_adv = delta + gamma * gae_lambda * cont * next_adv
+                self.advantages[t] = next_adv
+                self.returns[t] = next_adv + self.values[t]
+            next_value = self.values[t]
+        adv = self.returns[:T] - self.values[:T]
+        self.advantages[:T] = (adv - adv.mean()) / (adv.std() + 1e-8)
+
+    def minibatches(self, batch_size: int, generator: torch.Generator, recurrence: int = 1
+                    ) -> Iterator[Minibatch]:
+        """Shuffled minibatches over all T * N steps.
+
+        With ``recurrence`` > 1 a minibatch is batch_size // recurrence sequences of
+        ``recurrence`` consecutive steps of one env, laid out step-major: rows k*S..(k+1)*S-1 are
+        step k of the S sequences. T is a multiple of ``recurrence`` (collection ensures it).
+        """
+        T, N = self.step, self.num_envs
+        # (T, N, ...) -> (N, T, ...) -> (N * T, ...): consecutive rows are consecutive steps
+        flat = {name: getattr(self, name)[:T].transpose(0, 1).reshape(N * T, *getattr(
+            self, name).shape[2:]) for name in ("obs", "actions", "logprobs", "values", "returns",
+                                                "advantages", "masks")}
+        memory = None if self.memory is None else \
+            self.memory[:T].transpose(0, 1).reshape(N * T, -1)
+        starts = torch.arange(0, N * T, recurrence)
+        seqs_per_batch = max(1, batch_size // recurrence)
+        perm = starts[torch.randperm(len(starts), generator=generator)]
+        for b in range(0, len(perm), seqs_per_batch):
+            first = perm[b:b + seqs_per_batch]
+            idx = (first[None, :] + torch.arange(recurrence)[:, None]).reshape(-1)  # step-major
+            yield Minibatch(
+                obs=flat["obs"][idx], actions=flat["actions"][idx],
+                logprobs=flat["logprobs"][idx], values=flat["values"][idx],
+                returns=flat["returns"][idx], advantages=flat["advantages"][idx],
+                memory=None if memory is None else memory[first],
+                masks=flat["masks"][idx],
+            )

@@ -1,0 +1,200 @@
+"""The training loop of one run (one seed): collect, update, evaluate, log, checkpoint."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from algos.evaluate import SUMMARY_KEYS, act, evaluate, summarize
+from algos.ppo import LOSS_KEYS, PPO
+from algos.storage import RolloutStorage
+from envs.vector import Episode, VecEnv, cycle_seeds
+from models import ACModel
+from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from utils.config import Config
+from utils.errors import TrainingInterrupted, UserError
+from utils.logger import RunLogger
+from utils.plots import plot_run
+from utils.rundir import make_writable_dir
+
+TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEYS)]
+TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
+# what must agree between a checkpoint and the command that resumes it
+RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack")
+
+
+def format_duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+class Trainer:
+    """Trains one student with one seed into ``run_dir``; resumes from its checkpoint if any."""
+
+    def __init__(self, cfg: Config, seed: int, run_dir: Path) -> None:
+        self.cfg, self.seed, self.run_dir = cfg, seed, run_dir
+        self.device = torch.device(cfg.device)
+        torch.manual_seed(seed)
+        episode_seeds = cycle_seeds(cfg.env_seed_list) if cfg.env_seed_list else None
+        self.vec = VecEnv(cfg.task, cfg.num_envs, seed=seed, frame_stack=cfg.frame_stack,
+                          episode_seeds=episode_seeds)
+        self.model = ACModel(self.vec.single_obs_shape, 7, cfg.recurrent).to(self.device)
+        self.algo = PPO(self.model, cfg)
+        self.recurrence = self.algo.recurrence
+        n = cfg.num_envs
+        capacity = (self.vec.max_steps * math.ceil(cfg.traj_per_itr / n)
+                    + math.ceil(2 * cfg.batch_size / n) + self.recurrence)
+        self.storage = RolloutStorage(capacity, n, self.vec.single_obs_shape,
+                                      self.model.memory_size)
+        self.sample_gen = torch.Generator().manual_seed(seed)     # action sampling
+        self.minibatch_gen = torch.Generator().manual_seed(seed + 1)  # minibatch shuffling
+        self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0}
+        self.last_eval: tuple[int, float] | None = None  # (iteration, success rate)
+        self.resumed = self._maybe_resume()
+
+    # ----- checkpoints -----
+    def _config_dict(self) -> dict:
+        return {**self.cfg.to_dict(), "seed": self.seed}
+
+    def _maybe_resume(self) -> bool:
+        path = self.run_dir / CHECKPOINT_NAME
+        if not path.exists():
+            return False
+        state = load_checkpoint(path, task=self.cfg.task)
+        saved = state["config"]
+        for key in RESUME_MUST_MATCH:
+            if saved.get(key) != getattr(self.cfg, key):
+                raise UserError(f"{self.run_dir} holds a run with --{key} {saved.get(key)}, not "
+                                f"{getattr(self.cfg, key)}: use another --savedir")
+        done = state["counters"]["iteration"]
+        if done >= self.cfg.n_itr:
+            raise UserError(f"{self.run_dir} is a finished run ({done} iterations, --n_itr "
+                            f"{self.cfg.n_itr}): use another --savedir, or a larger --n_itr to "
+                            "continue it")
+        self.model.load_state_dict(state["model"])
+        self.algo.optimizer.load_state_dict(state["optimizer"])
+        self.counters.update(state["counters"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.sample_gen.set_state(state["rng"]["sample"])
+        self.minibatch_gen.set_state(state["rng"]["minibatch"])
+        print(f"resuming {self.run_dir} from iteration {done} ({self.counters['env_steps']:,} env "
+              "steps); environments restart with fresh episodes")
+        return True
+
+    def save(self) -> None:
+        save_checkpoint(self.run_dir / CHECKPOINT_NAME, {
+            "model": self.model.state_dict(), "optimizer": self.algo.optimizer.state_dict(),
+            "counters": dict(self.counters), "config": self._config_dict(),
+            "rng": {"torch": torch.get_rng_state(), "sample": self.sample_gen.get_state(),
+                    "minibatch": self.minibatch_gen.get_state()},
+        })
+
+    # ----- one iteration -----
+    def collect(self, obs: np.ndarray, memory: torch.Tensor | None, mask: torch.Tensor
+                ) -> tuple[np.ndarray, torch.Tensor | None, torch.Tensor, list[Episode]]:
+        """Step all envs until >= traj_per_itr episodes ended and >= 2 x batch_size steps."""
+        cfg, st = self.cfg, self.storage
+        st.reset()
+        episodes: list[Episode] = []
+        while True:
+            obs_t = torch.from_numpy(obs)
+            masked = None if memory is None else memory * mask[:, None]
+            actions, logprobs, values, next_memory = act(
+                self.model, obs, masked, False, self.sample_gen, self.device)
+            st.add(obs_t, actions, values, logprobs, masked, mask)
+            obs, rewards, term, trunc, final_obs, finished = self.vec.step(actions.numpy())
+            bootstrap = torch.zeros(self.vec.num_envs)
+            if final_obs:  # time-limit cuts: bootstrap with the student's value of the last obs
+                idx = list(final_obs)
+                mem = None if next_memory is None else next_memory[idx]
+                with torch.no_grad():
+                    _, v, _ = self.model(torch.from_numpy(np.stack([final_obs[i] for i in idx]))
+                                         .to(self.device), None if mem is None else mem.to(self.device))
+                bootstrap[idx] = v.cpu()
+            st.record(torch.from_numpy(rewards), torch.from_numpy(term).float(),
+                      torch.from_numpy(trunc).float(), bootstrap)
+            memory = next_memory
+            mask = torch.from_numpy(~(term | trunc)).float()
+            episodes.extend(finished)
+            if (len(episodes) >= cfg.traj_per_itr and st.step * self.vec.num_envs
+                    >= 2 * cfg.batch_size and st.step % self.recurrence == 0):
+                break
+        with torch.no_grad():
+            _, last_values, _ = self.model(torch.from_numpy(obs).to(self.device),
+                                           None if memory is None else
+                                           (memory * mask[:, None]).to(self.device))
+        st.compute_returns(last_values.cpu() * mask, cfg.gamma, cfg.lam if cfg.gae else None)
+        return obs, memory, mask, episodes
+
+    def _evaluate(self) -> dict[str, float]:
+        result = evaluate(self.model, self.cfg.task, self.cfg.num_eval,
+                          num_envs=self.cfg.num_envs, frame_stack=self.cfg.frame_stack,
+                          deterministic=self.cfg.deterministic, device=self.device,
+                          seed=self.seed)
+        summary = result.summary()
+        self.last_eval = (self.counters["iteration"], summary["Success Rate"])
+        return {f"Test/{k}": v for k, v in summary.items()}
+
+    # ----- the loop -----
+    def train(self) -> None:
+        cfg = self.cfg
+        make_writable_dir(self.run_dir)
+        (self.run_dir / "config.json").write_text(json.dumps(self._config_dict(), indent=2) + "\n")
+        logger = RunLogger(self.run_dir, TRAIN_KEYS + TEST_KEYS,
+                           resume_at=self.counters["iteration"] if self.resumed else None)
+        obs = self.vec.reset()
+        memory = torch.zeros(cfg.num_envs, self.model.memory_size) if self.model.recurrent else None
+        mask = torch.ones(cfg.num_envs)
+        start_itr, start_time = self.counters["iteration"], time.time()
+        try:
+            while self.counters["iteration"] < cfg.n_itr:
+                t0 = time.time()
+                obs, memory, mask, episodes = self.collect(obs, memory, mask)
+                steps = self.storage.step * cfg.num_envs
+                losses = self.algo.update(self.storage, self.minibatch_gen)
+                c = self.counters
+                c["iteration"] += 1
+                c["env_steps"] += steps
+                c["updates"] += cfg.epochs * math.ceil(steps / cfg.batch_size)
+                c["episodes"] += len(episodes)
+                train = summarize(episodes)
+                scalars = {**{f"Train/{k}": v for k, v in train.items()},
+                           "Train/Episodes": len(episodes),
+                           "Train/SPS": steps / (time.time() - t0),
+                           **{f"Train/{k}": v for k, v in losses.items()}}
+                if c["iteration"] % cfg.eval_interval == 0 or c["iteration"] == cfg.n_itr:
+                    scalars.update(self._evaluate())
+                logger.log(c["iteration"], c["env_steps"], scalars)
+                if c["iteration"] % cfg.save_interval == 0 or c["iteration"] == cfg.n_itr:
+                    self.save()
+                    plot_run(self.run_dir, f"{cfg.algo} on {cfg.task}, seed {self.seed}")
+                if c["iteration"] % cfg.print_interval == 0 or c["iteration"] == cfg.n_itr:
+                    elapsed = time.time() - start_time
+                    done_here = c["iteration"] - start_itr
+                    eta = elapsed / done_here * (cfg.n_itr - c["iteration"])
+                    self._print_progress(scalars, eta)
+        except KeyboardInterrupt:
+            self.save()
+            raise TrainingInterrupted(
+                f"interrupted: checkpoint saved at iteration {self.counters['iteration']} in "
+                f"{self.run_dir}; run the same command again to resume") from None
+        finally:
+            logger.close()
+            self.vec.close()
+
+    def _print_progress(self, scalars: dict[str, float], eta: float) -> None:
+        c, cfg = self.counters, self.cfg
+        ev = "-" if self.last_eval is None else \
+            f"{self.last_eval[1]:.2f} (itr {self.last_eval[0]})"
+        print(f"itr {c['iteration']}/{cfg.n_itr} | steps {c['env_steps']:,} | "
+              f"{scalars['Train/SPS']:,.0f} steps/s | train success "
+              f"{scalars['Train/Success Rate']:.2f} | eval success {ev} | "
+              f"ETA {format_duration(eta)}", flush=True)
+

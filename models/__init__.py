@@ -1,0 +1,5 @@
+"""Student networks."""
+
+from models.acmodel import ACModel
+
+__all__ = ["ACModel"]

@@ -1,0 +1,187 @@
+"""One config object for a run: built from the command line, validated once, saved as config.json.
+
+Every field below is a command-line flag of the same name (``--n_itr`` for ``n_itr``); its help
+text is the field's ``help`` metadata. ``commands`` says which sub-commands accept it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from utils.errors import UserError
+
+TRAIN, EVAL = "train", "eval"
+BOTH = (TRAIN, EVAL)
+ALGOS = ("ppo",)  # ihac and llm4teach join this tuple when they exist
+POLICIES = ("ppo",)
+
+
+def _flag(default: Any, help: str, commands: tuple[str, ...] = BOTH, **kw: Any) -> Any:
+    return field(default=default, metadata={"help": help, "commands": commands, **kw})
+
+
+@dataclass
+class Config:
+    # --- what to run and where it lives ---
+    task: str = _flag(None, "task name, case-insensitive (e.g. SimpleDoorKey) or a registered env id")
+    savedir: str = _flag(None, "run name: train writes log/<policy>/<task>/<savedir>/, "
+                               "eval writes log/<policy>/<task>/<loaddir>/<savedir>/")
+    loaddir: str | None = _flag(None, "the --savedir of the training run to evaluate", (EVAL,))
+    logdir: str = _flag("log", "root directory of all runs")
+    policy: str = _flag("ppo", "policy name: the first level of the run directory", choices=POLICIES)
+    algo: str = _flag("ppo", "training algorithm", (TRAIN,), choices=ALGOS)
+    # --- seeds ---
+    seed_list: list[int] = _flag((0,), "training seeds: one run per seed, each in seed_<s>/ when "
+                                       "more than one is given", (TRAIN,), nargs="+")
+    env_seed_list: list[int] | None = _flag(None, "train only on these env seeds (cycled); default: a "
+                                                  "fresh room every episode, derived from the seed",
+                                            (TRAIN,), nargs="+")
+    # --- PPO (ALGORITHM.md section 4; defaults are the original's) ---
+    n_itr: int = _flag(20000, "training iterations", (TRAIN,))
+    traj_per_itr: int = _flag(10, "minimum finished episodes collected per iteration", (TRAIN,))
+    batch_size: int = _flag(128, "minibatch size; an iteration also collects >= 2 x batch_size "
+                                 "steps", (TRAIN,))
+    epochs: int = _flag(3, "PPO epochs per iteration", (TRAIN,))
+    lr: float = _flag(1e-3, "Adam learning rate", (TRAIN,))
+    adam_eps: float = _flag(1e-8, "Adam epsilon", (TRAIN,))
+    clip: float = _flag(0.2, "PPO ratio clip (also the value clip)", (TRAIN,))
+    value_coef: float = _flag(0.5, "value-loss coefficient", (TRAIN,))
+    entropy_coef: float = _flag(0.001, "entropy-bonus coefficient", (TRAIN,))
+    max_grad_norm: float = _flag(0.5, "gradient-norm clip", (TRAIN,))
+    gamma: float = _flag(0.99, "discount", (TRAIN,))
+    lam: float = _flag(0.95, "GAE lambda, used only with --gae (the original declared it, never "
+                             "used it)", (TRAIN,))
+    gae: bool = _flag(False, "use GAE(lambda) advantages instead of Monte-Carlo returns", (TRAIN,))
+    # --- the student network ---
+    recurrent: bool = _flag(False, "add an LSTM core to the student", (TRAIN,))
+    recurrence: int = _flag(4, "with --recurrent: steps of back-propagation through time", (TRAIN,))
+    frame_stack: int = _flag(1, "stack the last k observations as channels", (TRAIN,))
+    # --- machinery ---
+    num_envs: int = _flag(16, "environments stepped together, one batched student forward per step")
+    device: str = _flag("cpu", "torch device: cpu or cuda[:i]")
+    num_threads: int = _flag(1, "torch intra-op threads (1 is fastest for this small network)")
+    # --- evaluation, checkpoints, progress ---
+    num_eval: int = _flag(50, "evaluation episodes (held-out env seeds, the same every time)")
+    eval_interval: int = _flag(20, "evaluate the student every this many iterations", (TRAIN,))
+    save_interval: int = _flag(50, "write the checkpoint every this many iterations", (TRAIN,))
+    print_interval: int = _flag(1, "print a progress line every this many iterations", (TRAIN,))
+    deterministic: bool = _flag(False, "evaluate with the greedy (argmax) action instead of sampling")
+    num_videos: int = _flag(3, "evaluation episodes saved as GIF (eval only)", (EVAL,))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def validate(self) -> Config:
+        """Normalise and check every field; raise UserError naming the bad value."""
+        from envs import resolve_task  # deferred: importing envs registers the gym ids
+
+        try:
+            self.task = resolve_task(self.task)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        for name in ("savedir", "loaddir"):
+            value = getattr(self, name)
+            if value is not None and (value.strip() in ("", ".", "..") or "/" in value or "\\" in value):
+                raise UserError(f"--{name} {value!r} is not a valid run name: use a plain name "
+                                "without slashes")
+        positive = ("n_itr", "traj_per_itr", "batch_size", "epochs", "recurrence", "frame_stack",
+                    "num_envs", "num_threads", "num_eval", "eval_interval", "save_interval",
+                    "print_interval")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be a positive "
+                                "integer")
+        if self.num_videos < 0:
+            raise UserError(f"--num_videos {self.num_videos} is invalid: it must be >= 0")
+        for name in ("lr", "adam_eps", "clip", "max_grad_norm"):
+            if not getattr(self, name) > 0:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be > 0")
+        for name in ("value_coef", "entropy_coef"):
+            if not getattr(self, name) >= 0:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be >= 0")
+        for name in ("gamma", "lam"):
+            if not 0 < getattr(self, name) <= 1:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be in (0, 1]")
+        if len(set(self.seed_list)) != len(self.seed_list):
+            raise UserError(f"--seed_list {' '.join(map(str, self.seed_list))} repeats a seed")
+        for s in list(self.seed_list) + list(self.env_seed_list or []):
+            if s < 0:
+                raise UserError(f"seed {s} is invalid: seeds must be >= 0")
+        self.seed_list = list(self.seed_list)
+        if self.device != "cpu":
+            import torch
+
+            if not self.device.startswith("cuda"):
+                raise UserError(f"--device {self.device!r} is invalid: use cpu or cuda[:i]")
+            if not torch.cuda.is_available():
+                raise UserError(f"--device {self.device} requested but no CUDA device is available; "
+                                "use --device cpu")
+        return self
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse prints usage plus a message; we print one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see: python main.py {self.prog.split()[-1]} --help)",
+              file=sys.stderr)
+        sys.exit(2)
+
+
+def _add_flags(parser: argparse.ArgumentParser, command: str) -> None:
+    for f in dataclasses.fields(Config):
+        meta = f.metadata
+        if command not in meta["commands"]:
+            continue
+        kwargs: dict[str, Any] = {"help": meta["help"], "default": f.default}
+        if f.type in ("bool",):
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["type"] = {"int": int, "float": float}.get(f.type.split(" |")[0]) or (
+                int if "list[int]" in f.type else str)
+            if "nargs" in meta:
+                kwargs["nargs"] = meta["nargs"]
+            if "choices" in meta:
+                kwargs["choices"] = meta["choices"]
+            if (f.default is None and f.name in ("task", "savedir")) or (
+                    f.name == "loaddir" and command == EVAL):
+                kwargs["required"] = True
+            if f.default not in (None, False) and not isinstance(f.default, tuple):
+                kwargs["help"] += f" (default: {f.default})"
+            elif isinstance(f.default, tuple):
+                kwargs["default"] = list(f.default)
+                kwargs["help"] += f" (default: {' '.join(map(str, f.default))})"
+        parser.add_argument(f"--{f.name}", **kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="main.py", description="IHAC / LLM4Teach / PPO on MiniGrid.")
+    sub = parser.add_subparsers(dest="command", metavar="{train,eval}", parser_class=_OneLineParser)
+    sub.required = True
+    _add_flags(sub.add_parser(TRAIN, help="train a student"), TRAIN)
+    _add_flags(sub.add_parser(EVAL, help="evaluate a trained student"), EVAL)
+    return parser
+
+
+def parse_config(argv: list[str] | None = None) -> tuple[str, Config]:
+    """Parse the command line into (command, validated Config)."""
+    args = vars(build_parser().parse_args(argv))
+    command = args.pop("command")
+    cfg = Config()
+    for k, v in args.items():
+        setattr(cfg, k, v)
+    return command, cfg.validate()
+
+
+def config_from_dict(d: dict[str, Any]) -> Config:
+    """Rebuild a Config saved in a checkpoint or config.json (unknown keys are ignored)."""
+    names = {f.name for f in dataclasses.fields(Config)}
+    cfg = Config()
+    for k, v in d.items():
+        if k in names:
+            setattr(cfg, k, v)
+    return cfg
