@@ -74,10 +74,10 @@ class Trainer:
                 raise UserError(f"{self.run_dir} holds a run with --{key} {saved.get(key)}, not "
                                 f"{getattr(self.cfg, key)}: use another --savedir")
         done = state["counters"]["iteration"]
-        if done >= self.cfg.n_itr:
-            raise UserError(f"{self.run_dir} is a finished run ({done} iterations, --n_itr "
-                            f"{self.cfg.n_itr}): use another --savedir, or a larger --n_itr to "
-                            "continue it")
+        if self._finished(state["counters"]):
+            raise UserError(f"{self.run_dir} is a finished run ({done} iterations, "
+                            f"{state['counters']['env_steps']:,} env steps): use another "
+                            "--savedir, or a larger --n_itr / --total_env_steps to continue it")
         self.model.load_state_dict(state["model"])
         self.algo.optimizer.load_state_dict(state["optimizer"])
         self.counters.update(state["counters"])
@@ -87,6 +87,11 @@ class Trainer:
         print(f"resuming {self.run_dir} from iteration {done} ({self.counters['env_steps']:,} env "
               "steps); environments restart with fresh episodes")
         return True
+
+    def _finished(self, counters: dict[str, int]) -> bool:
+        budget = self.cfg.total_env_steps
+        return counters["iteration"] >= self.cfg.n_itr or (
+            budget > 0 and counters["env_steps"] >= budget)
 
     def save(self) -> None:
         save_checkpoint(self.run_dir / CHECKPOINT_NAME, {
@@ -152,34 +157,33 @@ class Trainer:
         obs = self.vec.reset()
         memory = torch.zeros(cfg.num_envs, self.model.memory_size) if self.model.recurrent else None
         mask = torch.ones(cfg.num_envs)
-        start_itr, start_time = self.counters["iteration"], time.time()
+        start_itr, start_steps = self.counters["iteration"], self.counters["env_steps"]
+        start_time = time.time()
         try:
-            while self.counters["iteration"] < cfg.n_itr:
+            while not self._finished(self.counters):
                 t0 = time.time()
                 obs, memory, mask, episodes = self.collect(obs, memory, mask)
                 steps = self.storage.step * cfg.num_envs
-                losses = self.algo.update(self.storage, self.minibatch_gen)
+                losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
                 c = self.counters
                 c["iteration"] += 1
                 c["env_steps"] += steps
-                c["updates"] += cfg.epochs * math.ceil(steps / cfg.batch_size)
+                c["updates"] += gradient_steps
                 c["episodes"] += len(episodes)
                 train = summarize(episodes)
                 scalars = {**{f"Train/{k}": v for k, v in train.items()},
                            "Train/Episodes": len(episodes),
                            "Train/SPS": steps / (time.time() - t0),
                            **{f"Train/{k}": v for k, v in losses.items()}}
-                if c["iteration"] % cfg.eval_interval == 0 or c["iteration"] == cfg.n_itr:
+                last = self._finished(c)
+                if c["iteration"] % cfg.eval_interval == 0 or last:
                     scalars.update(self._evaluate())
                 logger.log(c["iteration"], c["env_steps"], scalars)
-                if c["iteration"] % cfg.save_interval == 0 or c["iteration"] == cfg.n_itr:
+                if c["iteration"] % cfg.save_interval == 0 or last:
                     self.save()
                     plot_run(self.run_dir, f"{cfg.algo} on {cfg.task}, seed {self.seed}")
-                if c["iteration"] % cfg.print_interval == 0 or c["iteration"] == cfg.n_itr:
-                    elapsed = time.time() - start_time
-                    done_here = c["iteration"] - start_itr
-                    eta = elapsed / done_here * (cfg.n_itr - c["iteration"])
-                    self._print_progress(scalars, eta)
+                if c["iteration"] % cfg.print_interval == 0 or last:
+                    self._print_progress(scalars, self._eta(start_itr, start_steps, start_time))
         except KeyboardInterrupt:
             self.save()
             raise TrainingInterrupted(
@@ -189,11 +193,22 @@ class Trainer:
             logger.close()
             self.vec.close()
 
+    def _eta(self, start_itr: int, start_steps: int, start_time: float) -> float:
+        """Seconds left at this session's pace, by iterations or env steps, whichever ends first."""
+        c, cfg = self.counters, self.cfg
+        per_itr = (time.time() - start_time) / max(1, c["iteration"] - start_itr)
+        eta = per_itr * (cfg.n_itr - c["iteration"])
+        if cfg.total_env_steps:
+            per_step = (time.time() - start_time) / max(1, c["env_steps"] - start_steps)
+            eta = min(eta, per_step * max(0, cfg.total_env_steps - c["env_steps"]))
+        return eta
+
     def _print_progress(self, scalars: dict[str, float], eta: float) -> None:
         c, cfg = self.counters, self.cfg
         ev = "-" if self.last_eval is None else \
             f"{self.last_eval[1]:.2f} (itr {self.last_eval[0]})"
-        print(f"itr {c['iteration']}/{cfg.n_itr} | steps {c['env_steps']:,} | "
+        budget = f"/{cfg.total_env_steps:,}" if cfg.total_env_steps else ""
+        print(f"itr {c['iteration']}/{cfg.n_itr} | steps {c['env_steps']:,}{budget} | "
               f"{scalars['Train/SPS']:,.0f} steps/s | train success "
               f"{scalars['Train/Success Rate']:.2f} | eval success {ev} | "
               f"ETA {format_duration(eta)}", flush=True)

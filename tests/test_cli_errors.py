@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import random
 import shutil
 import signal
 import subprocess
@@ -85,9 +85,11 @@ def test_empty_checkpoint(capsys, trained: Path):
 
 
 def test_corrupt_checkpoint(capsys, trained: Path):
-    (trained / "acmodel.pt").write_bytes(os.urandom(2000))
-    code, err = run_main(capsys, eval_args(trained.parents[2]))
-    assert code == 2 and "corrupt" in one_line(err)
+    rng = random.Random(0)
+    for size in (1, 7, 100, 2000, 50_000, 2000, 2000, 2000):  # garbage makes torch.load raise many exception types
+        (trained / "acmodel.pt").write_bytes(rng.randbytes(size))
+        code, err = run_main(capsys, eval_args(trained.parents[2]))
+        assert code == 2 and "corrupt" in one_line(err)
 
 
 def test_truncated_checkpoint(capsys, trained: Path):

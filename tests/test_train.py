@@ -38,7 +38,7 @@ def test_train_writes_the_run_directory(logdir: Path, capsys):
     table = rows(run)
     assert [r["iteration"] for r in table] == ["1", "2"]
     for r in table:
-        for key in LOSSES + ["Train/SPS", "Test/Success Rate", "Train/Return Mean"]:
+        for key in [*LOSSES, "Train/SPS", "Test/Success Rate", "Train/Return Mean"]:
             assert math.isfinite(float(r[key])), key
 
     events = EventAccumulator(str(run))
@@ -57,7 +57,7 @@ def test_same_seed_same_run_and_seed_zero_is_a_seed(logdir: Path):
         assert main(["train", "--task", "SimpleDoorKey", "--savedir", name, "--logdir",
                      str(logdir), "--seed_list", seed, *TINY]) == 0
     runs = {n: rows(logdir / "ppo" / "simpledoorkey" / n) for n in "abc"}
-    deterministic = LOSSES + ["env_steps", "Train/Return Mean", "Test/Return Mean"]
+    deterministic = [*LOSSES, "env_steps", "Train/Return Mean", "Test/Return Mean"]
     assert [[r[k] for k in deterministic] for r in runs["a"]] == \
         [[r[k] for k in deterministic] for r in runs["b"]]
     assert [r[LOSSES[0]] for r in runs["a"]] != [r[LOSSES[0]] for r in runs["c"]]

@@ -42,6 +42,8 @@ class Config:
                                             (TRAIN,), nargs="+")
     # --- PPO (ALGORITHM.md section 4; defaults are the original's) ---
     n_itr: int = _flag(20000, "training iterations", (TRAIN,))
+    total_env_steps: int = _flag(0, "also stop once this many env steps are done (0: no limit)",
+                                 (TRAIN,))
     traj_per_itr: int = _flag(10, "minimum finished episodes collected per iteration", (TRAIN,))
     batch_size: int = _flag(128, "minibatch size; an iteration also collects >= 2 x batch_size "
                                  "steps", (TRAIN,))
@@ -95,6 +97,9 @@ class Config:
             if getattr(self, name) <= 0:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be a positive "
                                 "integer")
+        if self.total_env_steps < 0:
+            raise UserError(f"--total_env_steps {self.total_env_steps} is invalid: it must be >= 0 "
+                            "(0 means no limit)")
         if self.num_videos < 0:
             raise UserError(f"--num_videos {self.num_videos} is invalid: it must be >= 0")
         for name in ("lr", "adam_eps", "clip", "max_grad_norm"):
