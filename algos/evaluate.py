@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import count
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -57,20 +58,44 @@ def frame_of(env) -> np.ndarray:
     return np.concatenate([full, memory], axis=1)
 
 
-def evaluate(model: ACModel, task: str, num_episodes: int, *, num_envs: int, frame_stack: int,
-             deterministic: bool, device: torch.device, seed: int = 0, record: int = 0
-             ) -> EvalResult:
+class Policy(Protocol):
+    """Anything that acts on a batch of observations (student or teacher)."""
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray: ...  # (N, W, H, C) -> (N,) actions
+
+    def episodes_ended(self, ended: np.ndarray) -> None: ...  # (N,) bool: reset any memory
+
+
+class StudentPolicy:
+    """The student network acting alone (sampled or greedy actions; LSTM memory if any)."""
+
+    def __init__(self, model: ACModel, num_envs: int, deterministic: bool, device: torch.device,
+                 seed: int = 0) -> None:
+        self.model, self.deterministic, self.device = model, deterministic, device
+        self.generator = torch.Generator().manual_seed(seed)
+        self.memory = torch.zeros(num_envs, model.memory_size) if model.recurrent else None
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        actions, _, _, self.memory = act(self.model, obs, self.memory, self.deterministic,
+                                         self.generator, self.device)
+        return actions.numpy()
+
+    def episodes_ended(self, ended: np.ndarray) -> None:
+        if self.memory is not None:
+            self.memory *= torch.from_numpy(~ended).float()[:, None]
+
+
+def run_episodes(policy: Policy, task: str, num_episodes: int, *, num_envs: int,
+                 frame_stack: int = 1, record: int = 0) -> EvalResult:
     """Run ``num_episodes`` episodes on env seeds EVAL_SEED_BASE + 0 .. num_episodes - 1.
 
-    ``record`` > 0 keeps the frames of the first ``record`` episodes (for GIFs).
+    ``num_envs`` must be the batch size the policy was built for; ``record`` > 0 keeps the
+    frames of the first ``record`` episodes (for GIFs).
     """
-    num_envs = min(num_envs, num_episodes)
     vec = VecEnv(task, num_envs, frame_stack=frame_stack,
                  episode_seeds=(EVAL_SEED_BASE + k for k in count()),
                  render_mode="rgb_array" if record else None)
-    generator = torch.Generator().manual_seed(seed)
     obs = vec.reset()
-    memory = torch.zeros(num_envs, model.memory_size) if model.recurrent else None
     done_eps: dict[int, Episode] = {}
     frames: dict[int, list[np.ndarray]] = {}
 
@@ -79,25 +104,35 @@ def evaluate(model: ACModel, task: str, num_episodes: int, *, num_envs: int, fra
         if k < record:
             frames.setdefault(k, []).append(frame_of(vec.envs[i]))
 
-    was_training = model.training
-    model.eval()
     if record:
         vec.on_episode_end = capture  # the final frame, before the auto-reset
         for i in range(num_envs):
             capture(i)
     while len(done_eps) < num_episodes:
-        actions, _, _, memory = act(model, obs, memory, deterministic, generator, device)
-        obs, _, term, trunc, _, finished = vec.step(actions.numpy())
+        obs, _, term, trunc, _, finished = vec.step(policy(obs))
         for ep in finished:
             k = ep.seed - EVAL_SEED_BASE
             if k < num_episodes:
                 done_eps[k] = ep
-        if memory is not None:
-            memory *= torch.from_numpy(~(term | trunc)).float()[:, None]
+        policy.episodes_ended(term | trunc)
         if record:
             for i in range(num_envs):
                 capture(i)
-    model.train(was_training)
     vec.close()
     return EvalResult([done_eps[k] for k in range(num_episodes)],
                       [frames[k] for k in range(min(record, num_episodes)) if k in frames])
+
+
+def evaluate(model: ACModel, task: str, num_episodes: int, *, num_envs: int, frame_stack: int,
+             deterministic: bool, device: torch.device, seed: int = 0, record: int = 0
+             ) -> EvalResult:
+    """The student alone on the held-out rooms (see run_episodes)."""
+    num_envs = min(num_envs, num_episodes)
+    was_training = model.training
+    model.eval()
+    try:
+        return run_episodes(StudentPolicy(model, num_envs, deterministic, device, seed), task,
+                            num_episodes, num_envs=num_envs, frame_stack=frame_stack,
+                            record=record)
+    finally:
+        model.train(was_training)

@@ -1,1 +1,54 @@
-"""The LLM teacher (mediator, skills, planner, meta-controller): built on top of the student."""
+"""The LLM teacher ("meta-controller"): mediator (obs <-> text), skills, planner, answers.
+
+``build_teacher(cfg)`` chooses the teacher's source from the flags: the shipped answers of the task
+(default, no network), ``--answers_file`` (e.g. what a live run recorded), and/or a live
+OpenAI-compatible server with ``--llm_url``; ``--offline_planner`` forbids the network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from planners.answers import SHIPPED_DIR, AnswerBook
+from planners.llm import LLMClient, LLMConfig
+from planners.planner import Planner
+from planners.teacher import Teacher, TeacherConfig
+
+RECORD_NAME = "llm_answers.json"
+
+
+def build_planner(cfg, record_dir: Path | None = None) -> Planner:
+    """The planner the flags ask for; a live LLM records every answer in record_dir."""
+    shipped_path = SHIPPED_DIR / f"{cfg.task.lower()}.json"
+    shipped = AnswerBook.load(cfg.task) if (shipped_path.exists() or not cfg.llm_url) else None
+    book = None
+    if cfg.answers_file:
+        book = AnswerBook.load(cfg.task, Path(cfg.answers_file))
+    elif not cfg.llm_url:
+        book = shipped
+    llm = None
+    if cfg.llm_url:
+        llm = LLMClient(LLMConfig(url=cfg.llm_url, model=cfg.llm_model,
+                                  temperature=cfg.llm_temperature, timeout=cfg.llm_timeout,
+                                  retries=cfg.llm_retries, constrain=cfg.llm_constrain))
+    # the candidate plans offered with each text come with the shipped file
+    choices = {} if shipped is None else {
+        t: e["candidates"] for t, e in shipped.entries.items() if e.get("candidates")}
+    return Planner(cfg.task, book=book, llm=llm, n_ask=cfg.n_ask, choices=choices,
+                   record_path=(record_dir / RECORD_NAME) if (llm and record_dir) else None)
+
+
+def build_teacher(cfg, record_dir: Path | None = None, seed: int = 0) -> Teacher:
+    tcfg = TeacherConfig(soft=cfg.soft_planner, llm_noise=cfg.LLM_noise,
+                         llm_noise_ratio=cfg.LLM_noise_ratio, pi_noise=cfg.pi_meta_controller_noise,
+                         pi_noise_ratio=cfg.pi_meta_controller_noise_ratio)
+    return Teacher(cfg.task, build_planner(cfg, record_dir), tcfg, seed=seed)
+
+
+def teacher_scalars(teacher: Teacher) -> dict[str, float]:
+    """Teacher/... scalars for TensorBoard and CSV: LLM calls, invalid replies, cache hits."""
+    p, s = teacher.planner.stats, teacher.stats
+    return {"Teacher/LLM Calls": p.llm_calls, "Teacher/Invalid Replies": p.invalid_replies,
+            "Teacher/Cache Hits": p.cache_hits, "Teacher/Texts Asked": p.texts_asked,
+            "Teacher/Unusable Texts": p.unusable_texts,
+            "Teacher/Unparsed Plan Items": s.unparsed_plan_items}

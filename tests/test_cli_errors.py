@@ -86,7 +86,8 @@ def test_empty_checkpoint(capsys, trained: Path):
 
 def test_corrupt_checkpoint(capsys, trained: Path):
     rng = random.Random(0)
-    for size in (1, 7, 100, 2000, 50_000, 2000, 2000, 2000):  # garbage makes torch.load raise many exception types
+    # garbage makes torch.load raise many exception types
+    for size in (1, 7, 100, 2000, 50_000, 2000, 2000, 2000):
         (trained / "acmodel.pt").write_bytes(rng.randbytes(size))
         code, err = run_main(capsys, eval_args(trained.parents[2]))
         assert code == 2 and "corrupt" in one_line(err)

@@ -14,8 +14,10 @@ from typing import Any, NoReturn
 
 from utils.errors import UserError
 
-TRAIN, EVAL = "train", "eval"
+TRAIN, EVAL, ANSWERS = "train", "eval", "answers"
 BOTH = (TRAIN, EVAL)
+TEACHER_CMDS = (EVAL, ANSWERS)  # commands that build the LLM teacher
+DEFAULT_LLM_URL = "http://localhost:8000/v1"  # FastChat's openai_api_server (original README)
 ALGOS = ("ppo",)  # ihac and llm4teach join this tuple when they exist
 POLICIES = ("ppo",)
 
@@ -27,7 +29,8 @@ def _flag(default: Any, help: str, commands: tuple[str, ...] = BOTH, **kw: Any) 
 @dataclass
 class Config:
     # --- what to run and where it lives ---
-    task: str = _flag(None, "task name, case-insensitive (e.g. SimpleDoorKey) or a registered env id")
+    task: str = _flag(None, "task name, case-insensitive (e.g. SimpleDoorKey) or a registered env id",
+                      (TRAIN, EVAL, ANSWERS))
     savedir: str = _flag(None, "run name: train writes log/<policy>/<task>/<savedir>/, "
                                "eval writes log/<policy>/<task>/<loaddir>/<savedir>/")
     loaddir: str | None = _flag(None, "the --savedir of the training run to evaluate", (EVAL,))
@@ -73,6 +76,44 @@ class Config:
     print_interval: int = _flag(1, "print a progress line every this many iterations", (TRAIN,))
     deterministic: bool = _flag(False, "evaluate with the greedy (argmax) action instead of sampling")
     num_videos: int = _flag(3, "evaluation episodes saved as GIF (eval only)", (EVAL,))
+    # --- the LLM teacher (ALGORITHM.md section 2) ---
+    eval_teacher: bool = _flag(False, "evaluate the teacher (LLM planner + skills) alone; a trained "
+                                      "student in --loaddir is not needed", (EVAL,))
+    eval_meta_controller: bool = _flag(False, "the same as --eval_teacher (the IHAC code's name)",
+                                       (EVAL,))
+    soft_planner: bool = _flag(False, "mix the actions of every plan by probability instead of "
+                                      "sampling one plan per step", (EVAL,))
+    llm_url: str | None = _flag(None, "query a live OpenAI-compatible LLM server at this base URL "
+                                      f"(given without a value: {DEFAULT_LLM_URL}); default: the "
+                                      "shipped answers, no LLM", TEACHER_CMDS, nargs="?",
+                                const=DEFAULT_LLM_URL)
+    llm_model: str = _flag("meta_controller", "model name sent to the server", TEACHER_CMDS)
+    llm_temperature: float = _flag(0.7, "sampling temperature of the LLM", TEACHER_CMDS)
+    llm_constrain: bool = _flag(False, "constrain replies to the candidate plans with a JSON schema "
+                                       "(llama.cpp's server supports it)", TEACHER_CMDS)
+    llm_timeout: float = _flag(60.0, "seconds to wait for one LLM reply", TEACHER_CMDS)
+    llm_retries: int = _flag(3, "retries (with backoff) when the server cannot be reached",
+                             TEACHER_CMDS)
+    n_ask: int = _flag(10, "LLM samples per new observation text", TEACHER_CMDS)
+    answers_file: str | None = _flag(None, "teacher answers to use instead of the shipped ones "
+                                           "(e.g. the llm_answers.json a live run recorded)",
+                                     (EVAL,))
+    offline_planner: bool = _flag(False, "forbid any network use: answer files only", (EVAL,))
+    LLM_noise: str = _flag("none", "corrupt the perceived text (robustness studies)", (EVAL,),
+                           choices=("none", "gaussian"))
+    LLM_noise_ratio: float = _flag(0.0, "weight of the --LLM_noise swaps", (EVAL,))
+    pi_meta_controller_noise: str = _flag("none", "perturb the plan probabilities", (EVAL,),
+                                          choices=("none", "gaussian"))
+    pi_meta_controller_noise_ratio: float = _flag(0.0, "size of the plan-probability noise",
+                                                  (EVAL,))
+    # --- the answers command ---
+    out: str | None = _flag(None, "answer file to write (default: <logdir>/answers/<task>.json)",
+                            (ANSWERS,))
+    update: bool = _flag(False, "keep the entries already in --out; ask only for the texts it lacks",
+                         (ANSWERS,))
+    from_published: str | None = _flag(None, "build the entries from the original authors' "
+                                             "published tables (a JSON file) instead of an LLM",
+                                       (ANSWERS,))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -100,6 +141,16 @@ class Config:
         if self.total_env_steps < 0:
             raise UserError(f"--total_env_steps {self.total_env_steps} is invalid: it must be >= 0 "
                             "(0 means no limit)")
+        if self.n_ask <= 0:
+            raise UserError(f"--n_ask {self.n_ask} is invalid: it must be a positive integer")
+        if self.llm_retries < 0 or not self.llm_timeout > 0:
+            raise UserError("--llm_retries must be >= 0 and --llm_timeout > 0")
+        for name in ("LLM_noise_ratio", "pi_meta_controller_noise_ratio", "llm_temperature"):
+            if not getattr(self, name) >= 0:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be >= 0")
+        if self.offline_planner and self.llm_url:
+            raise UserError("--offline_planner forbids network use, so --llm_url cannot be used "
+                            "with it")
         if self.num_videos < 0:
             raise UserError(f"--num_videos {self.num_videos} is invalid: it must be >= 0")
         for name in ("lr", "adam_eps", "clip", "max_grad_norm"):
@@ -152,6 +203,8 @@ def _add_flags(parser: argparse.ArgumentParser, command: str) -> None:
                 kwargs["nargs"] = meta["nargs"]
             if "choices" in meta:
                 kwargs["choices"] = meta["choices"]
+            if "const" in meta:
+                kwargs["const"] = meta["const"]
             if (f.default is None and f.name in ("task", "savedir")) or (
                     f.name == "loaddir" and command == EVAL):
                 kwargs["required"] = True
@@ -165,10 +218,13 @@ def _add_flags(parser: argparse.ArgumentParser, command: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="main.py", description="IHAC / LLM4Teach / PPO on MiniGrid.")
-    sub = parser.add_subparsers(dest="command", metavar="{train,eval}", parser_class=_OneLineParser)
+    sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers}",
+                                parser_class=_OneLineParser)
     sub.required = True
     _add_flags(sub.add_parser(TRAIN, help="train a student"), TRAIN)
-    _add_flags(sub.add_parser(EVAL, help="evaluate a trained student"), EVAL)
+    _add_flags(sub.add_parser(EVAL, help="evaluate a trained student, or the teacher"), EVAL)
+    _add_flags(sub.add_parser(ANSWERS, help="record teacher answers for every text of a task "
+                                            "from an LLM"), ANSWERS)
     return parser
 
 

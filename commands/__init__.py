@@ -1,0 +1,1 @@
+"""The sub-commands of main.py: train, eval, answers."""

@@ -1,0 +1,97 @@
+"""python main.py eval: the trained student(s) in --loaddir, or the teacher alone."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from algos.evaluate import EvalResult, evaluate, run_episodes
+from envs import make_env
+from models import ACModel
+from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from utils.config import Config, config_from_dict
+from utils.rundir import find_trained_runs, make_writable_dir, task_dir
+from utils.video import save_gif
+
+
+def run(cfg: Config) -> None:
+    if cfg.eval_teacher or cfg.eval_meta_controller:
+        evaluate_teacher(cfg)
+    else:
+        evaluate_students(cfg)
+
+
+def write_results(out: Path, summary: dict[str, Any], result: EvalResult) -> None:
+    """results.json, episodes.csv and the GIFs of an evaluation."""
+    (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    with open(out / "episodes.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["episode", "env_seed", "return", "length", "success"])
+        for k, ep in enumerate(result.episodes):
+            w.writerow([k, ep.seed, f"{ep.ret:.4f}", ep.length, int(ep.success)])
+    for k, frames in enumerate(result.videos):
+        save_gif(out / f"episode_{k}.gif", frames)
+
+
+def _result_line(who: str, summary: dict[str, Any], cfg: Config, out: Path) -> str:
+    return (f"{who}: mean return {summary['Return Mean']:.3f}, mean length {summary['Eplen']:.1f}, "
+            f"success rate {summary['Success Rate']:.2f} ({cfg.num_eval} episodes, "
+            f"{'greedy' if cfg.deterministic else 'sampled'} actions) -> {out}")
+
+
+def evaluate_students(cfg: Config) -> None:
+    runs = find_trained_runs(cfg.logdir, cfg.policy, cfg.task, cfg.loaddir)
+    summaries = []
+    for run_dir in runs:
+        state = load_checkpoint(run_dir / CHECKPOINT_NAME, task=cfg.task)
+        trained = config_from_dict(state["config"])
+        w, h, c = make_env(cfg.task).observation_space.shape
+        model = ACModel((w, h, c * trained.frame_stack), 7, trained.recurrent)
+        model.load_state_dict(state["model"])
+        model.to(cfg.device)
+        base = run_dir.parent if len(runs) > 1 else run_dir
+        out = make_writable_dir(base / cfg.savedir / (run_dir.name if len(runs) > 1 else ""))
+        result = evaluate(model, cfg.task, cfg.num_eval, num_envs=cfg.num_envs,
+                          frame_stack=trained.frame_stack, deterministic=cfg.deterministic,
+                          device=torch.device(cfg.device), seed=0, record=cfg.num_videos)
+        summary = {"run": str(run_dir), "iteration": state["counters"]["iteration"],
+                   "env_steps": state["counters"]["env_steps"], "episodes": cfg.num_eval,
+                   "deterministic": cfg.deterministic, **result.summary()}
+        write_results(out, summary, result)
+        print(_result_line(str(run_dir), summary, cfg, out), flush=True)
+        summaries.append(summary)
+    if len(summaries) > 1:
+        sr = np.array([s["Success Rate"] for s in summaries])
+        ln = np.array([s["Eplen"] for s in summaries])
+        print(f"over {len(summaries)} seeds: success rate {sr.mean():.2f} +- {sr.std():.2f}, "
+              f"mean length {ln.mean():.1f}")
+
+
+def evaluate_teacher(cfg: Config) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    from planners import build_teacher, teacher_scalars
+    from planners.teacher import TeacherPolicy
+
+    out = make_writable_dir(task_dir(cfg.logdir, cfg.policy, cfg.task) / cfg.loaddir / cfg.savedir)
+    teacher = build_teacher(cfg, record_dir=out, seed=0)
+    print(teacher.planner.describe(), flush=True)
+    num_envs = min(cfg.num_envs, cfg.num_eval)
+    result = run_episodes(TeacherPolicy(teacher, cfg.deterministic), cfg.task, cfg.num_eval,
+                          num_envs=num_envs, record=cfg.num_videos)
+    summary = {"teacher": "soft planner" if cfg.soft_planner else "hard planner",
+               "source": teacher.planner.describe(), "episodes": cfg.num_eval,
+               "deterministic": cfg.deterministic, **result.summary(),
+               "planner": teacher.planner.stats.as_dict(), "skills": teacher.stats.as_dict()}
+    write_results(out, summary, result)
+    with SummaryWriter(log_dir=str(out)) as writer:
+        scalars = {**teacher_scalars(teacher),
+                   **{f"Test/{k}": v for k, v in result.summary().items()}}
+        for tag, value in scalars.items():
+            writer.add_scalar(tag, value, 0)
+    print(_result_line(f"teacher ({summary['teacher']})", summary, cfg, out), flush=True)

@@ -1,0 +1,18 @@
+"""python main.py train: one run per seed in --seed_list."""
+
+from __future__ import annotations
+
+from algos.trainer import Trainer
+from utils.config import Config
+from utils.rundir import train_run_dirs
+
+
+def run(cfg: Config) -> None:
+    run_dirs = train_run_dirs(cfg.logdir, cfg.policy, cfg.task, cfg.savedir, cfg.seed_list)
+    for seed, run_dir in zip(cfg.seed_list, run_dirs, strict=True):
+        trainer = Trainer(cfg, seed, run_dir)
+        if not trainer.resumed:
+            print(f"training {cfg.algo} on {cfg.task}, seed {seed} -> {run_dir} "
+                  f"({cfg.num_envs} envs, {cfg.n_itr} iterations)", flush=True)
+        trainer.train()
+        print(f"done: {run_dir}", flush=True)

@@ -1,0 +1,130 @@
+"""The planner: observation text -> plan distribution, cached per text.
+
+Sources, in order: an answer book (the shipped file of the task, or --answers_file), then a live
+LLM (--llm_url) for texts the book lacks. With a live LLM every new text is asked n_ask times;
+the empirical frequencies of its usable replies form the distribution; every prompt and reply is
+recorded in an answer file (in the run directory) that a later run can load to make zero calls.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planners.answers import AnswerBook, candidates_for, write_answer_file
+from planners.llm import LLMClient, match_reply
+from planners.mediator import split_text
+from planners.prompts import system_message, user_message
+from planners.skills import parse_plan
+from utils.errors import UserError
+
+
+@dataclass
+class PlannerStats:
+    """Counters logged to TensorBoard (Teacher/...)."""
+
+    llm_calls: int = 0        # chat completions sent
+    invalid_replies: int = 0  # replies that matched no candidate and parsed into no plan
+    cache_hits: int = 0       # distribution() answered from the per-text cache
+    texts_asked: int = 0      # texts sent to the LLM
+    unusable_texts: int = 0   # texts for which no reply at all was usable (uniform fallback)
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Planner:
+    task: str
+    book: AnswerBook | None = None
+    llm: LLMClient | None = None
+    n_ask: int = 10
+    max_reasks: int = 20            # extra asks allowed for unusable replies, per text
+    record_path: Path | None = None  # where a live run writes every prompt and reply
+    choices: dict[str, list[str]] = field(default_factory=dict)  # the original's candidate lists
+    stats: PlannerStats = field(default_factory=PlannerStats)
+    _cache: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    _recorded: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line: which teacher source is used."""
+        parts = []
+        if self.book is not None:
+            parts.append(f"answers from {self.book.source} (model: {', '.join(self.book.models())})")
+        if self.llm is not None:
+            constrained = ", constrained to the candidates" if self.llm.cfg.constrain else ""
+            parts.append(f"live LLM {self.llm.cfg.model!r} at {self.llm.cfg.url} (n_ask "
+                         f"{self.n_ask}{constrained})")
+        return "teacher: " + ("; then ".join(parts) if parts else "no source")
+
+    def distribution(self, text: str) -> list[tuple[str, float]]:
+        """[(plan, probability), ...] for an observation text."""
+        dist = self._cache.get(text)
+        if dist is not None:
+            self.stats.cache_hits += 1
+            return dist
+        dist = self.book.lookup(text) if self.book is not None else None
+        if dist is None:
+            if self.llm is None:
+                where = self.book.source if self.book is not None else "no answer file"
+                raise UserError(f"no teacher answer for {text!r} in {where}; query an LLM with "
+                                "--llm_url, or regenerate the file with python main.py answers")
+            dist = self._ask(text)
+        self._cache[text] = dist
+        return dist
+
+    def _usable(self, plan: str, text: str) -> bool:
+        """A free-text reply is usable as its own plan if every item is a known skill on an
+        object the text names."""
+        parsed = parse_plan(plan)
+        if parsed.n_unparsed or not parsed.skills:
+            return False
+        named = set(_objects_of(text))
+        return all(getattr(skill, "obj", None) in (None, *named) for skill in parsed.skills)
+
+    def _ask(self, text: str) -> list[tuple[str, float]]:
+        assert self.llm is not None
+        candidates = candidates_for(text, self.choices)
+        system, user = system_message(self.task), user_message(text, candidates)
+        replies: list[str] = []
+        valid: list[str] = []
+        invalid = 0
+        self.stats.texts_asked += 1
+        while len(valid) < self.n_ask and len(replies) < self.n_ask + self.max_reasks:
+            reply = self.llm.ask(system, user, candidates)
+            self.stats.llm_calls += 1
+            replies.append(reply)
+            plan = match_reply(reply, candidates, lambda p: self._usable(p, text))
+            if plan is None:
+                invalid += 1
+                self.stats.invalid_replies += 1
+            else:
+                valid.append(plan)
+        if valid:
+            counts = Counter(valid)
+            dist = [(p, n / len(valid)) for p, n in counts.most_common()]
+        else:  # said loudly, counted, and recorded as such: never silent
+            self.stats.unusable_texts += 1
+            print(f"warning: none of {len(replies)} LLM replies for {text!r} was usable; using the "
+                  "uniform distribution over its candidate plans", file=sys.stderr)
+            dist = [(c, 1 / len(candidates)) for c in candidates]
+        self._recorded[text] = {
+            "plans": [[p, q] for p, q in dist], "model": self.llm.model_name or self.llm.cfg.model,
+            "n_ask": self.n_ask, "candidates": candidates, "replies": replies, "invalid": invalid,
+            "uniform_fallback": not valid, "system": system, "user": user}
+        if self.record_path is not None:
+            write_answer_file(self.record_path, self.task, self._recorded,
+                              f"Answers recorded from the live LLM at {self.llm.cfg.url}.")
+        return dist
+
+    @property
+    def recorded(self) -> dict[str, dict[str, Any]]:
+        return self._recorded
+
+
+def _objects_of(text: str) -> list[str]:
+    seen, held = split_text(text)
+    return seen + ([held] if held else [])

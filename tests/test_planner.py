@@ -1,0 +1,147 @@
+"""The planner without a server: reply parsing, shipped answers, candidates, prompts, noise."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from envs import TASK_NAMES
+from planners.answers import AnswerBook, candidates_for, canonical_text, entries_from_published
+from planners.llm import match_reply
+from planners.mediator import enumerate_texts
+from planners.planner import Planner
+from planners.prompts import system_message, user_message
+from planners.teacher import Teacher, TeacherConfig
+from utils.errors import UserError
+
+PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "reference" / \
+    "published_teacher_answers.json"
+CANDS = ["explore", "go to <key>, pick up <key>", "pick up <key>",
+         "go to <key>, pick up <key>, go to <door>, open <door>"]
+
+
+@pytest.mark.parametrize("reply,expected", [
+    ("go to <key>, pick up <key>", "go to <key>, pick up <key>"),
+    ("Go to <Key>, pick up <key>.", "go to <key>, pick up <key>"),
+    ('"explore"', "explore"),
+    ("Answer: pick up <key>", "pick up <key>"),
+    ("The next rational action is: explore", "explore"),
+    ("1. go to <key>, pick up <key>\n2. go to <door>", "go to <key>, pick up <key>"),
+    ("I would go to <key>, pick up <key>, go to <door>, open <door> because the door is locked.",
+     "go to <key>, pick up <key>, go to <door>, open <door>"),
+    ('{"plan": "pick up <key>"}', "pick up <key>"),
+    ('{\n\n"plan"\n\n:\n\n"explore"\n\n}', "explore"),
+    ("  **explore**  ", "explore"),
+])
+def test_messy_replies_map_onto_candidates(reply: str, expected: str):
+    assert match_reply(reply, CANDS) == expected
+
+
+@pytest.mark.parametrize("reply", [
+    "", "The agent has reached the end of its task.",
+    "Pick up a container that contains <something>.", '{"plan": 3}', "go to east"])
+def test_unusable_replies_are_none(reply: str):
+    assert match_reply(reply, CANDS) is None
+
+
+def test_a_reply_outside_the_candidates_is_kept_if_it_parses_into_skills():
+    planner = Planner("SimpleDoorKey")
+    text = "Agent sees <key>, <door>, holds <nothing>."
+    ok = match_reply("go to <key> and pick up <key>", CANDS[:1], lambda p: planner._usable(p, text))
+    assert ok == "go to <key> and pick up <key>"
+    assert not planner._usable("go to <box>, toggle <box>", text)  # no box in this text
+    assert not planner._usable("go to east", text)
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_shipped_answers_cover_every_text_the_mediator_can_produce(task: str):
+    book = AnswerBook.load(task)
+    for text in enumerate_texts(task):
+        dist = book.lookup(text)
+        assert dist, f"{task}: no answer for {text!r}"
+        assert abs(sum(q for _, q in dist) - 1) < 0.02
+        assert book.entries[text]["model"]
+
+
+def test_coloured_texts_find_their_abstract_answers():
+    book = AnswerBook.load("ColoredDoorKey")
+    dist = book.lookup("Agent sees <green key>, <blue key>, <blue door>, holds <nothing>.")
+    # published: 0.72 for the door's key (color2 here = blue)
+    assert dist[0] == ("go to <blue key>, pick up <blue key>", pytest.approx(0.72))
+
+
+@pytest.mark.skipif(not PUBLISHED.exists(), reason="../shared/reference not beside the repo")
+@pytest.mark.parametrize("task", ["SimpleDoorKey", "ColoredDoorKey", "TwoDoor", "LavaDoorKey"])
+def test_shipped_files_hold_the_published_distributions(task: str):
+    published = json.loads(PUBLISHED.read_text())
+    book = AnswerBook.load(task)
+    for text, entry in entries_from_published(published, task).items():
+        assert book.entries[text]["plans"] == entry["plans"]
+
+
+def test_published_texts_are_reordered_into_the_mediator_order():
+    assert canonical_text("Agent sees <door>, <key>, holds <nothing>.") == \
+        "Agent sees <key>, <door>, holds <nothing>."
+    assert canonical_text("Agent sees <box>, <door>, <key>, holds <nothing>.") == \
+        "Agent sees <key>, <box>, <door>, holds <nothing>."
+
+
+def test_candidates_and_prompts():
+    book = AnswerBook.load("ColoredDoorKey")
+    choices = {t: e["candidates"] for t, e in book.entries.items() if e.get("candidates")}
+    cands = candidates_for("Agent sees <red key>, holds <nothing>.", choices)
+    assert cands == ["go to <red key>, pick up <red key>", "pick up <red key>"]
+    for task in TASK_NAMES:
+        system = system_message(task)
+        assert "Example" in system and "Answer:" in system
+    user = user_message("Agent sees <key>, holds <nothing>.", cands)
+    assert user.endswith("No further explanation.") and '"pick up <red key>"' in user
+
+
+def test_missing_text_without_llm_is_a_clear_error():
+    planner = Planner("SimpleDoorKey", book=AnswerBook("SimpleDoorKey", {}, "empty.json"))
+    with pytest.raises(UserError, match="no teacher answer"):
+        planner.distribution("Agent sees <key>, holds <nothing>.")
+
+
+def obs_with_key_in_view() -> np.ndarray:
+    from envs import make_env
+
+    env = make_env("SimpleDoorKey").unwrapped
+    for seed in range(100):
+        obs, _ = env.reset(seed=seed)
+        from planners.mediator import perceive
+
+        if "<key>" in perceive("SimpleDoorKey", obs).text.split("holds")[0]:
+            return obs
+    raise AssertionError("no seed shows a key at reset")
+
+
+def test_hard_and_soft_planners_output_distributions():
+    obs = obs_with_key_in_view()
+    hard = Teacher("SimpleDoorKey", Planner("SimpleDoorKey", AnswerBook.load("SimpleDoorKey")))
+    soft = Teacher("SimpleDoorKey", Planner("SimpleDoorKey", AnswerBook.load("SimpleDoorKey")),
+                   TeacherConfig(soft=True))
+    for teacher in (hard, soft):
+        p = teacher.action_probs(obs)
+        assert p.shape == (7,) and p.sum() == pytest.approx(1) and (p >= 0).all()
+    assert sorted(hard.action_probs(obs)) == [0, 0, 0, 0, 0, 0, 1]  # one plan sampled
+
+
+def test_noise_options_change_the_teacher_only_when_on():
+    obs = obs_with_key_in_view()
+    book = AnswerBook.load("SimpleDoorKey")
+    quiet = Teacher("SimpleDoorKey", Planner("SimpleDoorKey", book), TeacherConfig(soft=True))
+    noisy = Teacher("SimpleDoorKey", Planner("SimpleDoorKey", book),
+                    TeacherConfig(soft=True, pi_noise="gaussian", pi_noise_ratio=5.0), seed=1)
+    p0 = quiet.action_probs(obs)
+    assert np.allclose(p0, quiet.action_probs(obs))  # no noise: the same every step
+    p1 = noisy.action_probs(obs)
+    assert p1.sum() == pytest.approx(1) and not np.allclose(p0, p1)
+    corrupt = Teacher("SimpleDoorKey", Planner("SimpleDoorKey", book),
+                      TeacherConfig(llm_noise="gaussian", llm_noise_ratio=50.0), seed=2)
+    texts = {corrupt._noisy_text("Agent sees <key>, <door>, holds <nothing>.") for _ in range(50)}
+    assert len(texts) > 1 and all(t.startswith("Agent sees") for t in texts)
