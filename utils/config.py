@@ -183,8 +183,9 @@ class _OneLineParser(argparse.ArgumentParser):
     """argparse prints usage plus a message; we print one line and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see: python main.py {self.prog.split()[-1]} --help)",
-              file=sys.stderr)
+        hint = "python main.py train|eval|answers --help" if self.prog == "main.py" else \
+            f"python {self.prog} --help"
+        print(f"error: {message} (see: {hint})", file=sys.stderr)
         sys.exit(2)
 
 
