@@ -8,11 +8,12 @@ from torch import nn
 from torch.distributions import Categorical
 
 from algos.storage import Minibatch, RolloutStorage
+from algos.teacher_critic import cross_entropy
 from models import ACModel
 from utils.config import Config
 
 LOSS_KEYS = ("Policy Loss", "Value Loss", "Entropy", "Approx KL", "Clip Frac", "Grad Norm",
-             "Explained Variance")
+             "Explained Variance", "Kickstart Loss", "Imitation Loss", "Value Align Loss")
 
 
 class PPO:
@@ -25,6 +26,8 @@ class PPO:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps,
                                           fused=True)
         self.recurrence = cfg.recurrence if model.recurrent else 1
+        self.ks_coef = 0.0      # kickstarting weight of this iteration (set by the trainer)
+        self.imitation = False  # IHAC's imitation phase: behaviour cloning + value distillation
 
     def evaluate_minibatch(self, mb: Minibatch) -> tuple[torch.Tensor, torch.Tensor]:
         """(logits, values) of the current network on a minibatch, unrolling the LSTM if any."""
@@ -43,12 +46,17 @@ class PPO:
         return torch.cat(logits), torch.cat(values)
 
     def loss(self, mb: Minibatch) -> tuple[torch.Tensor, dict[str, float]]:
+        if self.imitation:
+            return self.imitation_loss(mb)
         cfg = self.cfg
         logits, values = self.evaluate_minibatch(mb)
         dist = Categorical(logits=logits)
         logprobs = dist.log_prob(mb.actions)
         entropy = dist.entropy().mean()
-        log_ratio = logprobs - mb.logprobs
+        # the ratio against the policy that chose the action (the guided mixture in IHAC), or
+        # against the student's own log-prob as the original did (--ratio_wrt student)
+        old = mb.behaviour_logprobs if cfg.ratio_wrt == "behaviour" else mb.logprobs
+        log_ratio = logprobs - old
         ratio = log_ratio.exp()
         surr1 = ratio * mb.advantages
         surr2 = ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * mb.advantages
@@ -57,6 +65,9 @@ class PPO:
         value_loss = torch.max((values - mb.returns) ** 2,
                                (values_clipped - mb.returns) ** 2).mean()
         loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+        kickstart = cross_entropy(mb.teacher_probs, logits).mean() if self.ks_coef else None
+        if kickstart is not None:
+            loss = loss + self.ks_coef * kickstart
         with torch.no_grad():
             stats = {
                 "Policy Loss": policy_loss.item(), "Value Loss": value_loss.item(),
@@ -64,12 +75,24 @@ class PPO:
                 "Approx KL": ((ratio - 1) - log_ratio).mean().item(),
                 "Clip Frac": ((ratio - 1).abs() > cfg.clip).float().mean().item(),
             }
+            if kickstart is not None:
+                stats["Kickstart Loss"] = kickstart.item()
         return loss, stats
+
+    def imitation_loss(self, mb: Minibatch) -> tuple[torch.Tensor, dict[str, float]]:
+        """coef * (CE(pi_T, pi_S) + value_align_coef * MSE(V_S, V_T)), V_T fixed."""
+        cfg = self.cfg
+        logits, values = self.evaluate_minibatch(mb)
+        ce = cross_entropy(mb.teacher_probs, logits).mean()
+        align = ((values - mb.teacher_values) ** 2).mean()
+        loss = cfg.imitation_coef * (ce + cfg.value_align_coef * align)
+        return loss, {"Imitation Loss": ce.item(), "Value Align Loss": align.item()}
 
     def update(self, storage: RolloutStorage, generator: torch.Generator
                ) -> tuple[dict[str, float], int]:
         """PPO epochs over the rollout: (mean of each statistic over minibatches, gradient steps)."""
         totals: dict[str, list[float]] = {}
+        steps = 0
         for _ in range(self.cfg.epochs):
             for mb in storage.minibatches(self.cfg.batch_size, generator, self.recurrence):
                 loss, stats = self.loss(mb)
@@ -78,6 +101,7 @@ class PPO:
                 stats["Grad Norm"] = nn.utils.clip_grad_norm_(self.model.parameters(),
                                                               self.cfg.max_grad_norm).item()
                 self.optimizer.step()
+                steps += 1
                 for k, v in stats.items():
                     totals.setdefault(k, []).append(v)
         out = {k: float(np.mean(v)) for k, v in totals.items()}
@@ -86,4 +110,4 @@ class PPO:
         var = returns.var().item()
         residual = (returns - values).var().item()
         out["Explained Variance"] = float("nan") if var == 0 else 1 - residual / var
-        return out, len(totals["Policy Loss"])
+        return out, steps

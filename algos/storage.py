@@ -17,6 +17,9 @@ class Minibatch(NamedTuple):
     advantages: torch.Tensor  # (B,) normalised
     memory: torch.Tensor | None  # (B, M) recurrent memory at the step (sequence starts only)
     masks: torch.Tensor | None   # (B,) 0 where an episode starts (memory is reset)
+    behaviour_logprobs: torch.Tensor  # (B,) log-prob of the action under the policy that chose it
+    teacher_probs: torch.Tensor       # (B, 7) the teacher's action distribution (zeros: no teacher)
+    teacher_values: torch.Tensor      # (B,) the teacher critic's value when collected
 
 
 class RolloutStorage:
@@ -41,14 +44,25 @@ class RolloutStorage:
         self.advantages = torch.zeros((t, n))
         self.memory = torch.zeros((t, n, memory_size)) if memory_size else None
         self.masks = torch.ones((t, n))
+        # for the teacher-guided algorithms (ihac, llm4teach)
+        self.next_obs = torch.zeros((t, n, *obs_shape), dtype=torch.uint8)
+        self.behaviour_logprobs = torch.zeros((t, n))
+        self.teacher_probs = torch.zeros((t, n, 7))
+        self.teacher_values = torch.zeros((t, n))
         self.step = 0
 
     def reset(self) -> None:
         self.step = 0
 
     def add(self, obs: torch.Tensor, actions: torch.Tensor, values: torch.Tensor,
-            logprobs: torch.Tensor, memory: torch.Tensor | None, masks: torch.Tensor) -> None:
-        """Record what was known when acting at the current step (rewards come with ``record``)."""
+            logprobs: torch.Tensor, memory: torch.Tensor | None, masks: torch.Tensor,
+            behaviour_logprobs: torch.Tensor | None = None,
+            teacher_probs: torch.Tensor | None = None,
+            teacher_values: torch.Tensor | None = None) -> None:
+        """Record what was known when acting at the current step (rewards come with ``record``).
+
+        Without a teacher the behaviour policy is the student and the teacher fields stay zero.
+        """
         t = self.step
         if t >= self.capacity:
             raise RuntimeError(f"rollout storage full ({self.capacity} steps per env)")
@@ -59,11 +73,19 @@ class RolloutStorage:
         self.masks[t] = masks
         if self.memory is not None:
             self.memory[t] = memory
+        self.behaviour_logprobs[t] = logprobs if behaviour_logprobs is None else behaviour_logprobs
+        if teacher_probs is not None:
+            self.teacher_probs[t] = teacher_probs
+        if teacher_values is not None:
+            self.teacher_values[t] = teacher_values
 
     def record(self, rewards: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor,
-               bootstrap: torch.Tensor) -> None:
-        """Record the outcome of the step's actions and advance."""
+               bootstrap: torch.Tensor, next_obs: torch.Tensor | None = None) -> None:
+        """Record the outcome of the step's actions and advance. ``next_obs``: the observation
+        after the action (the final one where an episode ended), for the teacher critic."""
         t = self.step
+        if next_obs is not None:
+            self.next_obs[t] = next_obs
         self.rewards[t] = rewards
         self.terminated[t] = terminated
         self.truncated[t] = truncated
@@ -110,9 +132,8 @@ class RolloutStorage:
         """
         T, N = self.step, self.num_envs
         # (T, N, ...) -> (N, T, ...) -> (N * T, ...): consecutive rows are consecutive steps
-        flat = {name: getattr(self, name)[:T].transpose(0, 1).reshape(N * T, *getattr(
-            self, name).shape[2:]) for name in ("obs", "actions", "logprobs", "values", "returns",
-                                                "advantages", "masks")}
+        flat = self.flat("obs", "actions", "logprobs", "values", "returns", "advantages", "masks",
+                         "behaviour_logprobs", "teacher_probs", "teacher_values")
         memory = None if self.memory is None else \
             self.memory[:T].transpose(0, 1).reshape(N * T, -1)
         starts = torch.arange(0, N * T, recurrence)
@@ -127,4 +148,14 @@ class RolloutStorage:
                 returns=flat["returns"][idx], advantages=flat["advantages"][idx],
                 memory=None if memory is None else memory[first],
                 masks=flat["masks"][idx],
+                behaviour_logprobs=flat["behaviour_logprobs"][idx],
+                teacher_probs=flat["teacher_probs"][idx],
+                teacher_values=flat["teacher_values"][idx],
             )
+
+    def flat(self, *names: str) -> dict[str, torch.Tensor]:
+        """The first ``step`` rows of the named fields as (N * T, ...), env-major."""
+        T, N = self.step, self.num_envs
+        # (T, N, ...) -> (N, T, ...) -> (N * T, ...): consecutive rows are consecutive steps
+        return {name: getattr(self, name)[:T].transpose(0, 1).reshape(
+            N * T, *getattr(self, name).shape[2:]) for name in names}

@@ -10,19 +10,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from algos.evaluate import SUMMARY_KEYS, act, evaluate, summarize
+from algos.evaluate import SUMMARY_KEYS, evaluate, summarize
 from algos.ppo import LOSS_KEYS, PPO
 from algos.storage import RolloutStorage
+from algos.teacher_critic import TeacherCriticLearner
 from envs.vector import Episode, VecEnv, cycle_seeds
-from models import ACModel
+from models import ACModel, TeacherCritic
+from planners.teacher_scalars import TEACHER_KEYS, teacher_scalars
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from utils.config import Config
+from utils.config import Config, imitation_iterations
 from utils.errors import TrainingInterrupted, UserError
 from utils.logger import RunLogger
 from utils.plots import plot_run
 from utils.rundir import make_writable_dir
 
-TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEYS)]
+TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEYS, "Guidance Coef",
+                                      "KS Coef", "Phase", "Teacher Agreement",
+                                      "Teacher Critic Loss")] + list(TEACHER_KEYS)
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # what must agree between a checkpoint and the command that resumes it
 RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack")
@@ -47,6 +51,15 @@ class Trainer:
                           episode_seeds=episode_seeds)
         self.model = ACModel(self.vec.single_obs_shape, 7, cfg.recurrent).to(self.device)
         self.algo = PPO(self.model, cfg)
+        self.teacher = self.critic = self.critic_learner = None
+        if cfg.algo in ("ihac", "llm4teach"):
+            from planners import build_teacher
+
+            self.teacher = build_teacher(cfg, record_dir=run_dir, seed=seed)
+        if cfg.algo == "ihac":
+            self.critic = TeacherCritic(self.vec.single_obs_shape).to(self.device)
+            self.critic_learner = TeacherCriticLearner(self.critic, cfg)
+        self._agree = 0
         self.recurrence = self.algo.recurrence
         n = cfg.num_envs
         capacity = (self.vec.max_steps * math.ceil(cfg.traj_per_itr / n)
@@ -55,7 +68,8 @@ class Trainer:
                                       self.model.memory_size)
         self.sample_gen = torch.Generator().manual_seed(seed)     # action sampling
         self.minibatch_gen = torch.Generator().manual_seed(seed + 1)  # minibatch shuffling
-        self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0}
+        self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "ppo_updates": 0,
+                         "episodes": 0}
         self.last_eval: tuple[int, float] | None = None  # (iteration, success rate)
         self.resumed = self._maybe_resume()
 
@@ -80,6 +94,9 @@ class Trainer:
                             "--savedir, or a larger --n_itr / --total_env_steps to continue it")
         self.model.load_state_dict(state["model"])
         self.algo.optimizer.load_state_dict(state["optimizer"])
+        if self.critic is not None:
+            self.critic.load_state_dict(state["teacher_critic"])
+            self.critic_learner.optimizer.load_state_dict(state["teacher_critic_optimizer"])
         self.counters.update(state["counters"])
         torch.set_rng_state(state["rng"]["torch"])
         self.sample_gen.set_state(state["rng"]["sample"])
@@ -94,37 +111,89 @@ class Trainer:
             budget > 0 and counters["env_steps"] >= budget)
 
     def save(self) -> None:
-        save_checkpoint(self.run_dir / CHECKPOINT_NAME, {
+        state = {
             "model": self.model.state_dict(), "optimizer": self.algo.optimizer.state_dict(),
             "counters": dict(self.counters), "config": self._config_dict(),
             "rng": {"torch": torch.get_rng_state(), "sample": self.sample_gen.get_state(),
                     "minibatch": self.minibatch_gen.get_state()},
-        })
+        }
+        if self.critic is not None:
+            state["teacher_critic"] = self.critic.state_dict()
+            state["teacher_critic_optimizer"] = self.critic_learner.optimizer.state_dict()
+        save_checkpoint(self.run_dir / CHECKPOINT_NAME, state)
 
     # ----- one iteration -----
+    def guidance_coef(self) -> float:
+        """IHAC's c: guide_coef * guide_decay ** (iteration // guide_decay_every), 0 below
+        guide_min; 0 for the other algorithms."""
+        cfg = self.cfg
+        if cfg.algo != "ihac":
+            return 0.0
+        c = cfg.guide_coef * cfg.guide_decay ** (self.counters["iteration"] // cfg.guide_decay_every)
+        return c if c >= cfg.guide_min else 0.0
+
+    def kickstart_coef(self) -> float:
+        """ks_coef - ks_decrement per PPO-phase update, floored at ks_min, 0 after ks_updates."""
+        cfg, u = self.cfg, self.counters["ppo_updates"]
+        if self.teacher is None or u >= cfg.ks_updates:
+            return 0.0
+        return max(cfg.ks_min, cfg.ks_coef - cfg.ks_decrement * u)
+
+    def _act(self, obs: np.ndarray, memory: torch.Tensor | None, guide: float
+             ) -> tuple[torch.Tensor, ...]:
+        """The behaviour policy on a batch: softmax(student logits + c log(pi_T + 1e-8)).
+
+        Returns actions, student log-probs, behaviour log-probs, values, next memory, teacher
+        probs (or None), teacher-critic values (or None).
+        """
+        obs_t = torch.from_numpy(obs).to(self.device)
+        with torch.no_grad():
+            logits, values, memory = self.model(obs_t, None if memory is None else
+                                                memory.to(self.device))
+            logp = torch.log_softmax(logits, dim=-1).cpu()
+            teacher_probs = tc_values = None
+            behaviour = logp
+            if self.teacher is not None:  # the teacher reads the newest frame
+                teacher_probs = torch.from_numpy(self.teacher.batch_probs(obs[..., -4:])).float()
+                self._agree += int((logp.argmax(1) == teacher_probs.argmax(1)).sum())
+                if guide > 0:
+                    behaviour = torch.log_softmax(logp + guide * torch.log(teacher_probs + 1e-8),
+                                                  dim=-1)
+            if self.critic is not None:
+                tc_values = self.critic(obs_t).cpu()
+            actions = torch.multinomial(behaviour.exp(), 1, generator=self.sample_gen).squeeze(1)
+        pick = actions[:, None]
+        return (actions, logp.gather(1, pick).squeeze(1), behaviour.gather(1, pick).squeeze(1),
+                values.cpu(), None if memory is None else memory.cpu(), teacher_probs, tc_values)
+
     def collect(self, obs: np.ndarray, memory: torch.Tensor | None, mask: torch.Tensor
                 ) -> tuple[np.ndarray, torch.Tensor | None, torch.Tensor, list[Episode]]:
         """Step all envs until >= traj_per_itr episodes ended and >= 2 x batch_size steps."""
         cfg, st = self.cfg, self.storage
         st.reset()
         episodes: list[Episode] = []
+        guide = self.guidance_coef()
+        self._agree = 0
         while True:
             obs_t = torch.from_numpy(obs)
             masked = None if memory is None else memory * mask[:, None]
-            actions, logprobs, values, next_memory = act(
-                self.model, obs, masked, False, self.sample_gen, self.device)
-            st.add(obs_t, actions, values, logprobs, masked, mask)
+            actions, logprobs, behaviour, values, next_memory, teacher_probs, tc_values = \
+                self._act(obs, masked, guide)
+            st.add(obs_t, actions, values, logprobs, masked, mask, behaviour, teacher_probs,
+                   tc_values)
             obs, rewards, term, trunc, final_obs, finished = self.vec.step(actions.numpy())
+            next_obs = torch.from_numpy(obs).clone()
             bootstrap = torch.zeros(self.vec.num_envs)
             if final_obs:  # time-limit cuts: bootstrap with the student's value of the last obs
                 idx = list(final_obs)
-                mem = None if next_memory is None else next_memory[idx]
+                last = torch.from_numpy(np.stack([final_obs[i] for i in idx]))
+                next_obs[idx] = last
+                mem = None if next_memory is None else next_memory[idx].to(self.device)
                 with torch.no_grad():
-                    _, v, _ = self.model(torch.from_numpy(np.stack([final_obs[i] for i in idx]))
-                                         .to(self.device), None if mem is None else mem.to(self.device))
+                    _, v, _ = self.model(last.to(self.device), mem)
                 bootstrap[idx] = v.cpu()
             st.record(torch.from_numpy(rewards), torch.from_numpy(term).float(),
-                      torch.from_numpy(trunc).float(), bootstrap)
+                      torch.from_numpy(trunc).float(), bootstrap, next_obs)
             memory = next_memory
             mask = torch.from_numpy(~(term | trunc)).float()
             episodes.extend(finished)
@@ -164,8 +233,22 @@ class Trainer:
                 t0 = time.time()
                 obs, memory, mask, episodes = self.collect(obs, memory, mask)
                 steps = self.storage.step * cfg.num_envs
-                losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
                 c = self.counters
+                imitating = c["iteration"] < imitation_iterations(cfg)
+                guide, ks = self.guidance_coef(), 0.0 if imitating else self.kickstart_coef()
+                self.algo.imitation, self.algo.ks_coef = imitating, ks
+                extra = {}
+                if self.critic_learner is not None:
+                    extra["Train/Teacher Critic Loss"] = self.critic_learner.update(
+                        self.storage, self.model, self.minibatch_gen)
+                losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
+                if not imitating:
+                    c["ppo_updates"] += gradient_steps
+                if self.teacher is not None:
+                    extra.update({"Train/Guidance Coef": guide, "Train/KS Coef": ks,
+                                  "Train/Phase": 0.0 if imitating else 1.0,
+                                  "Train/Teacher Agreement": self._agree / steps,
+                                  **teacher_scalars(self.teacher)})
                 c["iteration"] += 1
                 c["env_steps"] += steps
                 c["updates"] += gradient_steps
@@ -174,7 +257,7 @@ class Trainer:
                 scalars = {**{f"Train/{k}": v for k, v in train.items()},
                            "Train/Episodes": len(episodes),
                            "Train/SPS": steps / (time.time() - t0),
-                           **{f"Train/{k}": v for k, v in losses.items()}}
+                           **{f"Train/{k}": v for k, v in losses.items()}, **extra}
                 last = self._finished(c)
                 if c["iteration"] % cfg.eval_interval == 0 or last:
                     scalars.update(self._evaluate())

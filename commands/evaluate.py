@@ -75,8 +75,9 @@ def evaluate_students(cfg: Config) -> None:
 def evaluate_teacher(cfg: Config) -> None:
     from torch.utils.tensorboard import SummaryWriter
 
-    from planners import build_teacher, teacher_scalars
+    from planners import build_teacher
     from planners.teacher import TeacherPolicy
+    from planners.teacher_scalars import teacher_scalars
 
     out = make_writable_dir(task_dir(cfg.logdir, cfg.policy, cfg.task) / cfg.loaddir / cfg.savedir)
     teacher = build_teacher(cfg, record_dir=out, seed=0)

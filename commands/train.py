@@ -11,6 +11,8 @@ def run(cfg: Config) -> None:
     run_dirs = train_run_dirs(cfg.logdir, cfg.policy, cfg.task, cfg.savedir, cfg.seed_list)
     for seed, run_dir in zip(cfg.seed_list, run_dirs, strict=True):
         trainer = Trainer(cfg, seed, run_dir)
+        if trainer.teacher is not None:
+            print(trainer.teacher.planner.describe(), flush=True)
         if not trainer.resumed:
             print(f"training {cfg.algo} on {cfg.task}, seed {seed} -> {run_dir} "
                   f"({cfg.num_envs} envs, {cfg.n_itr} iterations)", flush=True)

@@ -1,5 +1,5 @@
-"""Student networks."""
+"""Student networks (and IHAC's teacher critic)."""
 
-from models.acmodel import ACModel
+from models.acmodel import ACModel, TeacherCritic
 
-__all__ = ["ACModel"]
+__all__ = ["ACModel", "TeacherCritic"]

@@ -43,12 +43,3 @@ def build_teacher(cfg, record_dir: Path | None = None, seed: int = 0) -> Teacher
                          llm_noise_ratio=cfg.LLM_noise_ratio, pi_noise=cfg.pi_meta_controller_noise,
                          pi_noise_ratio=cfg.pi_meta_controller_noise_ratio)
     return Teacher(cfg.task, build_planner(cfg, record_dir), tcfg, seed=seed)
-
-
-def teacher_scalars(teacher: Teacher) -> dict[str, float]:
-    """Teacher/... scalars for TensorBoard and CSV: LLM calls, invalid replies, cache hits."""
-    p, s = teacher.planner.stats, teacher.stats
-    return {"Teacher/LLM Calls": p.llm_calls, "Teacher/Invalid Replies": p.invalid_replies,
-            "Teacher/Cache Hits": p.cache_hits, "Teacher/Texts Asked": p.texts_asked,
-            "Teacher/Unusable Texts": p.unusable_texts,
-            "Teacher/Unparsed Plan Items": s.unparsed_plan_items}

@@ -16,9 +16,10 @@ from utils.errors import UserError
 
 TRAIN, EVAL, ANSWERS = "train", "eval", "answers"
 BOTH = (TRAIN, EVAL)
-TEACHER_CMDS = (EVAL, ANSWERS)  # commands that build the LLM teacher
+TEACHER_CMDS = (TRAIN, EVAL, ANSWERS)  # commands that build the LLM teacher
+TEACHER_USE = (TRAIN, EVAL)
 DEFAULT_LLM_URL = "http://localhost:8000/v1"  # FastChat's openai_api_server (original README)
-ALGOS = ("ppo",)  # ihac and llm4teach join this tuple when they exist
+ALGOS = ("ihac", "llm4teach", "ppo")
 POLICIES = ("ppo",)
 
 
@@ -36,7 +37,9 @@ class Config:
     loaddir: str | None = _flag(None, "the --savedir of the training run to evaluate", (EVAL,))
     logdir: str = _flag("log", "root directory of all runs")
     policy: str = _flag("ppo", "policy name: the first level of the run directory", choices=POLICIES)
-    algo: str = _flag("ppo", "training algorithm", (TRAIN,), choices=ALGOS)
+    algo: str = _flag("ihac", "training algorithm: ihac (teacher-guided sampling, imitation, then "
+                              "PPO + kickstarting), llm4teach (PPO + kickstarting), ppo (no "
+                              "teacher)", (TRAIN,), choices=ALGOS)
     # --- seeds ---
     seed_list: list[int] = _flag((0,), "training seeds: one run per seed, each in seed_<s>/ when "
                                        "more than one is given", (TRAIN,), nargs="+")
@@ -82,7 +85,7 @@ class Config:
     eval_meta_controller: bool = _flag(False, "the same as --eval_teacher (the IHAC code's name)",
                                        (EVAL,))
     soft_planner: bool = _flag(False, "mix the actions of every plan by probability instead of "
-                                      "sampling one plan per step", (EVAL,))
+                                      "sampling one plan per step", TEACHER_USE)
     llm_url: str | None = _flag(None, "query a live OpenAI-compatible LLM server at this base URL "
                                       f"(given without a value: {DEFAULT_LLM_URL}); default: the "
                                       "shipped answers, no LLM", TEACHER_CMDS, nargs="?",
@@ -97,15 +100,42 @@ class Config:
     n_ask: int = _flag(10, "LLM samples per new observation text", TEACHER_CMDS)
     answers_file: str | None = _flag(None, "teacher answers to use instead of the shipped ones "
                                            "(e.g. the llm_answers.json a live run recorded)",
-                                     (EVAL,))
-    offline_planner: bool = _flag(False, "forbid any network use: answer files only", (EVAL,))
-    LLM_noise: str = _flag("none", "corrupt the perceived text (robustness studies)", (EVAL,),
+                                     TEACHER_USE)
+    offline_planner: bool = _flag(False, "forbid any network use: answer files only", TEACHER_USE)
+    LLM_noise: str = _flag("none", "corrupt the perceived text (robustness studies)", TEACHER_USE,
                            choices=("none", "gaussian"))
-    LLM_noise_ratio: float = _flag(0.0, "weight of the --LLM_noise swaps", (EVAL,))
-    pi_meta_controller_noise: str = _flag("none", "perturb the plan probabilities", (EVAL,),
+    LLM_noise_ratio: float = _flag(0.0, "weight of the --LLM_noise swaps", TEACHER_USE)
+    pi_meta_controller_noise: str = _flag("none", "perturb the plan probabilities", TEACHER_USE,
                                           choices=("none", "gaussian"))
     pi_meta_controller_noise_ratio: float = _flag(0.0, "size of the plan-probability noise",
-                                                  (EVAL,))
+                                                  TEACHER_USE)
+    # --- IHAC and LLM4Teach (ALGORITHM.md section 4; defaults are the original's) ---
+    imitation_itr: int = _flag(-1, "ihac: iterations of the imitation phase (-1: n_itr / 10)",
+                               (TRAIN,))
+    imitation_coef: float = _flag(5.0, "ihac: weight of the imitation loss", (TRAIN,))
+    value_align_coef: float = _flag(1.0, "ihac: weight of MSE(V_S, V_T) in the imitation phase "
+                                         "(0 reproduces the original, pure behaviour cloning)",
+                                    (TRAIN,))
+    guide_coef: float = _flag(1.0, "ihac: initial c of the guided sampling softmax(logits_S + "
+                                   "c log pi_T)", (TRAIN,))
+    guide_decay: float = _flag(0.99, "ihac: c is multiplied by this every --guide_decay_every "
+                                     "iterations", (TRAIN,))
+    guide_decay_every: int = _flag(10, "ihac: iterations between decays of c", (TRAIN,))
+    guide_min: float = _flag(1e-5, "ihac: guided sampling is off once c falls below this",
+                             (TRAIN,))
+    ks_coef: float = _flag(10.0, "kickstarting: initial weight of CE(pi_T, pi_S)", (TRAIN,))
+    ks_decrement: float = _flag(0.005, "kickstarting: decrease per update", (TRAIN,))
+    ks_min: float = _flag(0.1, "kickstarting: floor of the weight", (TRAIN,))
+    ks_updates: int = _flag(3000, "kickstarting: dropped after this many updates", (TRAIN,))
+    tc_lr: float = _flag(0.01, "ihac: teacher-critic learning rate", (TRAIN,))
+    tc_gamma: float = _flag(0.9, "ihac: teacher-critic discount", (TRAIN,))
+    tc_beta: float = _flag(0.5, "ihac: weight of CE(pi_T, pi_S) subtracted in the teacher-critic "
+                                "target", (TRAIN,))
+    tc_vmax: float = _flag(2.0, "ihac: teacher-critic targets are clipped to [0, tc_vmax]",
+                           (TRAIN,))
+    ratio_wrt: str = _flag("behaviour", "PPO importance ratio against the policy that chose the "
+                                        "action (behaviour) or the student (the original)",
+                           (TRAIN,), choices=("behaviour", "student"))
     # --- the answers command ---
     out: str | None = _flag(None, "answer file to write (default: <logdir>/answers/<task>.json)",
                             (ANSWERS,))
@@ -141,6 +171,17 @@ class Config:
         if self.total_env_steps < 0:
             raise UserError(f"--total_env_steps {self.total_env_steps} is invalid: it must be >= 0 "
                             "(0 means no limit)")
+        if self.guide_decay_every <= 0 or self.ks_updates < 0:
+            raise UserError("--guide_decay_every must be positive and --ks_updates >= 0")
+        for name in ("imitation_coef", "value_align_coef", "guide_coef", "ks_coef", "ks_decrement",
+                     "ks_min", "tc_beta", "tc_vmax", "guide_min"):
+            if not getattr(self, name) >= 0:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be >= 0")
+        for name in ("guide_decay", "tc_gamma"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be in [0, 1]")
+        if not self.tc_lr > 0:
+            raise UserError(f"--tc_lr {self.tc_lr} is invalid: it must be > 0")
         if self.n_ask <= 0:
             raise UserError(f"--n_ask {self.n_ask} is invalid: it must be a positive integer")
         if self.llm_retries < 0 or not self.llm_timeout > 0:
@@ -247,3 +288,10 @@ def config_from_dict(d: dict[str, Any]) -> Config:
         if k in names:
             setattr(cfg, k, v)
     return cfg
+
+
+def imitation_iterations(cfg: Config) -> int:
+    """Length of IHAC's imitation phase in iterations (0 for the other algorithms)."""
+    if cfg.algo != "ihac":
+        return 0
+    return cfg.n_itr // 10 if cfg.imitation_itr < 0 else cfg.imitation_itr

@@ -1,0 +1,142 @@
+"""IHAC, LLM4Teach and PPO: tiny end-to-end runs, schedules, determinism, the teacher critic."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from algos.storage import RolloutStorage
+from algos.teacher_critic import TeacherCriticLearner
+from algos.trainer import Trainer
+from main import main
+from models import ACModel, TeacherCritic
+from tests.conftest import TINY
+from utils.config import Config, imitation_iterations
+
+ALGO_KEYS = {
+    "ihac": ["Train/Teacher Critic Loss", "Train/Imitation Loss", "Train/Value Align Loss",
+             "Train/Guidance Coef", "Train/Phase", "Train/Teacher Agreement", "Train/KS Coef"],
+    "llm4teach": ["Train/Kickstart Loss", "Train/KS Coef", "Train/Teacher Agreement",
+                  "Train/Policy Loss"],
+    "ppo": ["Train/Policy Loss", "Train/Value Loss"],
+}
+
+
+def rows(run: Path) -> list[dict[str, str]]:
+    with open(run / "progress.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("algo", list(ALGO_KEYS))
+def test_tiny_run_logs_finite_losses_and_its_checkpoint_evaluates(algo: str, logdir: Path):
+    args = ["train", "--task", "SimpleDoorKey", "--savedir", algo, "--algo", algo, "--logdir",
+            str(logdir), *TINY, "--n_itr", "3", "--imitation_itr", "1"]
+    assert main(args) == 0
+    run = logdir / "ppo" / "simpledoorkey" / algo
+    table = rows(run)
+    for key in ALGO_KEYS[algo]:
+        values = [float(r[key]) for r in table if r[key] != ""]
+        assert values and all(math.isfinite(v) for v in values), key
+    if algo == "ihac":  # imitation first, then PPO with kickstarting
+        assert [r["Train/Phase"] for r in table] == ["0.0", "1.0", "1.0"]
+        assert table[0]["Train/Policy Loss"] == "" and table[1]["Train/Kickstart Loss"] != ""
+    state = torch.load(run / "acmodel.pt", weights_only=True)
+    assert ("teacher_critic" in state) == (algo == "ihac")
+    assert main(["eval", "--task", "SimpleDoorKey", "--loaddir", algo, "--savedir", "e",
+                 "--logdir", str(logdir), "--num_eval", "3", "--num_videos", "0"]) == 0
+
+
+@pytest.mark.parametrize("algo", list(ALGO_KEYS))
+def test_same_seed_same_first_iteration(algo: str, logdir: Path):
+    for name in ("a", "b"):
+        assert main(["train", "--task", "LavaDoorKey", "--savedir", name, "--algo", algo,
+                     "--logdir", str(logdir), *TINY, "--n_itr", "1", "--seed_list", "0"]) == 0
+    a, b = (rows(logdir / "ppo" / "lavadoorkey" / n)[0] for n in "ab")
+    keys = [k for k in a if k.startswith("Train/") and k != "Train/SPS" and a[k] != ""]
+    assert keys and [a[k] for k in keys] == [b[k] for k in keys]
+
+
+def trainer(tmp_path: Path, **kw) -> Trainer:
+    cfg = Config(task="SimpleDoorKey", savedir="s", logdir=str(tmp_path), n_itr=100,
+                 traj_per_itr=2, batch_size=32, num_envs=2, num_eval=1, **kw).validate()
+    return Trainer(cfg, 0, tmp_path / "s")
+
+
+def test_schedules(tmp_path: Path):
+    t = trainer(tmp_path, algo="ihac", guide_decay=0.5, guide_decay_every=10, guide_min=0.1)
+    assert imitation_iterations(t.cfg) == 10  # n_itr / 10
+    for itr, c in ((0, 1.0), (9, 1.0), (10, 0.5), (25, 0.25), (30, 0.125), (40, 0.0)):
+        t.counters["iteration"] = itr
+        assert t.guidance_coef() == pytest.approx(c)
+    for u, ks in ((0, 10.0), (100, 9.5), (1980, 0.1), (2999, 0.1), (3000, 0.0)):
+        t.counters["ppo_updates"] = u
+        assert t.kickstart_coef() == pytest.approx(ks)
+    l4t = trainer(tmp_path, algo="llm4teach")
+    assert l4t.guidance_coef() == 0 and l4t.kickstart_coef() == 10 and l4t.critic is None
+    assert imitation_iterations(l4t.cfg) == 0
+    ppo = trainer(tmp_path, algo="ppo")
+    assert ppo.teacher is None and ppo.kickstart_coef() == 0
+
+
+def test_guided_sampling_follows_the_teacher_and_records_the_behaviour_policy(tmp_path: Path):
+    t = trainer(tmp_path, algo="ihac")
+    obs = t.vec.reset()
+    actions, logp, behaviour, _, _, teacher_probs, tc_values = t._act(obs, None, guide=1.0)
+    # the hard planner's one-hot dominates log(pi_T + 1e-8): the teacher's action is taken
+    assert (actions == teacher_probs.argmax(1)).all()
+    assert (behaviour > logp).all() and tc_values.shape == (2,)
+    _, logp0, behaviour0, *_ = t._act(obs, None, guide=0.0)
+    assert torch.allclose(logp0, behaviour0)
+
+
+def fixed_batch(n: int = 64):
+    torch.manual_seed(0)
+    obs = torch.randint(0, 6, (n, 10, 10, 4), dtype=torch.uint8)
+    return (obs, torch.randint(0, 6, (n, 10, 10, 4), dtype=torch.uint8), torch.rand(n),
+            (torch.rand(n) < 0.2).float(), torch.softmax(torch.randn(n, 7), -1))
+
+
+def test_teacher_critic_learns_on_a_fixed_batch():
+    cfg = Config(task="SimpleDoorKey", tc_lr=1e-3)
+    critic = TeacherCritic((10, 10, 4))
+    learner = TeacherCriticLearner(critic, cfg)
+    student = ACModel((10, 10, 4))
+    batch = fixed_batch()
+    first = learner.loss(*batch, student)
+    learner.optimizer.zero_grad()
+    first.backward()
+    grads = [p.grad for p in critic.parameters()]
+    assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    for _ in range(60):
+        loss = learner.loss(*batch, student)
+        learner.optimizer.zero_grad()
+        loss.backward()
+        learner.optimizer.step()
+    assert learner.loss(*batch, student).item() < 0.5 * first.item()
+
+
+def test_teacher_critic_update_uses_the_rollout(tmp_path: Path):
+    t = trainer(tmp_path, algo="ihac")
+    obs = t.vec.reset()
+    mask = torch.ones(2)
+    t.collect(obs, None, mask)
+    assert isinstance(t.storage, RolloutStorage) and t.storage.teacher_probs[:t.storage.step].sum(
+        -1).allclose(torch.ones(t.storage.step, 2))
+    before = [p.clone() for p in t.critic.parameters()]
+    loss = t.critic_learner.update(t.storage, t.model, t.minibatch_gen)
+    assert math.isfinite(loss)
+    assert any(not torch.equal(a, b) for a, b in zip(before, t.critic.parameters(), strict=True))
+
+
+def test_ratio_wrt_changes_the_policy_loss(tmp_path: Path):
+    losses = {}
+    for ratio in ("behaviour", "student"):
+        t = trainer(tmp_path / ratio, algo="ihac", ratio_wrt=ratio, imitation_itr=0)
+        t.collect(t.vec.reset(), None, torch.ones(2))
+        mb = next(t.storage.minibatches(32, torch.Generator().manual_seed(0)))
+        losses[ratio] = t.algo.loss(mb)[1]["Policy Loss"]
+    assert losses["behaviour"] != losses["student"]
