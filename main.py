@@ -1,4 +1,4 @@
-"""Entry point: ``python main.py train|eval|answers --task <Task> ...`` (see README.md)."""
+"""Entry point: ``python main.py train|eval|answers|plot ...`` (see README.md)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ def main(argv: list[str] | None = None) -> int:
             from commands.train import run
         elif command == "eval":
             from commands.evaluate import run
-        else:
+        elif command == "answers":
             from commands.answers import run
+        else:
+            from commands.plot import run
         run(cfg)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

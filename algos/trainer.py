@@ -259,7 +259,9 @@ class Trainer:
                            "Train/SPS": steps / (time.time() - t0),
                            **{f"Train/{k}": v for k, v in losses.items()}, **extra}
                 last = self._finished(c)
-                if c["iteration"] % cfg.eval_interval == 0 or last:
+                every = cfg.eval_every_steps
+                crossed = every > 0 and (c["env_steps"] // every > (c["env_steps"] - steps) // every)
+                if c["iteration"] % cfg.eval_interval == 0 or last or crossed:
                     scalars.update(self._evaluate())
                 logger.log(c["iteration"], c["env_steps"], scalars)
                 if c["iteration"] % cfg.save_interval == 0 or last:

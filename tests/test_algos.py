@@ -140,3 +140,21 @@ def test_ratio_wrt_changes_the_policy_loss(tmp_path: Path):
         mb = next(t.storage.minibatches(32, torch.Generator().manual_seed(0)))
         losses[ratio] = t.algo.loss(mb)[1]["Policy Loss"]
     assert losses["behaviour"] != losses["student"]
+
+
+def test_plot_compares_runs(logdir: Path, tmp_path: Path, capsys):
+    for algo in ("ppo", "llm4teach"):
+        assert main(["train", "--task", "SimpleDoorKey", "--savedir", algo, "--algo", algo,
+                     "--logdir", str(logdir), *TINY, "--n_itr", "3",
+                     "--eval_every_steps", "500", "--eval_interval", "100"]) == 0
+    out = tmp_path / "cmp"
+    assert main(["plot", "--runs", str(logdir / "ppo" / "simpledoorkey"), "--out", str(out)]) == 0
+    table = (out / "results.md").read_text()
+    assert "| ppo | 1 |" in table and "| llm4teach | 1 |" in table
+    with open(out / "evaluations.csv", newline="") as f:
+        evals = list(csv.DictReader(f))
+    assert {e["algo"] for e in evals} == {"ppo", "llm4teach"}
+    assert len([e for e in evals if e["algo"] == "ppo"]) == 3  # >= 500 steps per iteration
+    from PIL import Image
+
+    assert Image.open(out / "success.png").size[0] > 400

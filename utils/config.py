@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from utils.errors import UserError
 
-TRAIN, EVAL, ANSWERS = "train", "eval", "answers"
+TRAIN, EVAL, ANSWERS, PLOT = "train", "eval", "answers", "plot"
 BOTH = (TRAIN, EVAL)
 TEACHER_CMDS = (TRAIN, EVAL, ANSWERS)  # commands that build the LLM teacher
 TEACHER_USE = (TRAIN, EVAL)
@@ -75,6 +75,8 @@ class Config:
     # --- evaluation, checkpoints, progress ---
     num_eval: int = _flag(50, "evaluation episodes (held-out env seeds, the same every time)")
     eval_interval: int = _flag(20, "evaluate the student every this many iterations", (TRAIN,))
+    eval_every_steps: int = _flag(0, "also evaluate each time env steps cross a multiple of this "
+                                     "(0: off; for curves comparable across algorithms)", (TRAIN,))
     save_interval: int = _flag(50, "write the checkpoint every this many iterations", (TRAIN,))
     print_interval: int = _flag(1, "print a progress line every this many iterations", (TRAIN,))
     deterministic: bool = _flag(False, "evaluate with the greedy (argmax) action instead of sampling")
@@ -137,8 +139,13 @@ class Config:
                                         "action (behaviour) or the student (the original)",
                            (TRAIN,), choices=("behaviour", "student"))
     # --- the answers command ---
-    out: str | None = _flag(None, "answer file to write (default: <logdir>/answers/<task>.json)",
-                            (ANSWERS,))
+    out: str | None = _flag(None, "answers: the answer file to write (default: "
+                                  "<logdir>/answers/<task>.json); plot: the output directory",
+                            (ANSWERS, PLOT))
+    # --- the plot command ---
+    runs: list[str] | None = _flag(None, "run directories (or directories above them) to compare",
+                                   (PLOT,), nargs="+", required=True)
+    title: str = _flag("eval success of the student alone", "plot title", (PLOT,))
     update: bool = _flag(False, "keep the entries already in --out; ask only for the texts it lacks",
                          (ANSWERS,))
     from_published: str | None = _flag(None, "build the entries from the original authors' "
@@ -152,10 +159,11 @@ class Config:
         """Normalise and check every field; raise UserError naming the bad value."""
         from envs import resolve_task  # deferred: importing envs registers the gym ids
 
-        try:
-            self.task = resolve_task(self.task)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
+        if self.task is not None:  # every command but plot requires it
+            try:
+                self.task = resolve_task(self.task)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
         for name in ("savedir", "loaddir"):
             value = getattr(self, name)
             if value is not None and (value.strip() in ("", ".", "..") or "/" in value or "\\" in value):
@@ -168,6 +176,9 @@ class Config:
             if getattr(self, name) <= 0:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be a positive "
                                 "integer")
+        if self.eval_every_steps < 0:
+            raise UserError(f"--eval_every_steps {self.eval_every_steps} is invalid: it must be "
+                            ">= 0")
         if self.total_env_steps < 0:
             raise UserError(f"--total_env_steps {self.total_env_steps} is invalid: it must be >= 0 "
                             "(0 means no limit)")
@@ -224,7 +235,7 @@ class _OneLineParser(argparse.ArgumentParser):
     """argparse prints usage plus a message; we print one line and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        hint = "python main.py train|eval|answers --help" if self.prog == "main.py" else \
+        hint = "python main.py train|eval|answers|plot --help" if self.prog == "main.py" else \
             f"python {self.prog} --help"
         print(f"error: {message} (see: {hint})", file=sys.stderr)
         sys.exit(2)
@@ -247,6 +258,8 @@ def _add_flags(parser: argparse.ArgumentParser, command: str) -> None:
                 kwargs["choices"] = meta["choices"]
             if "const" in meta:
                 kwargs["const"] = meta["const"]
+            if meta.get("required"):
+                kwargs["required"] = True
             if (f.default is None and f.name in ("task", "savedir")) or (
                     f.name == "loaddir" and command == EVAL):
                 kwargs["required"] = True
@@ -260,13 +273,15 @@ def _add_flags(parser: argparse.ArgumentParser, command: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="main.py", description="IHAC / LLM4Teach / PPO on MiniGrid.")
-    sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers}",
+    sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers,plot}",
                                 parser_class=_OneLineParser)
     sub.required = True
     _add_flags(sub.add_parser(TRAIN, help="train a student"), TRAIN)
     _add_flags(sub.add_parser(EVAL, help="evaluate a trained student, or the teacher"), EVAL)
     _add_flags(sub.add_parser(ANSWERS, help="record teacher answers for every text of a task "
                                             "from an LLM"), ANSWERS)
+    _add_flags(sub.add_parser(PLOT, help="eval-success curves, CSV and table of several runs"),
+               PLOT)
     return parser
 
 

@@ -1,0 +1,25 @@
+"""python main.py plot --runs log/ppo/simpledoorkey --out comparison: curves of any runs.
+
+Groups the runs found under --runs by algorithm (from their config.json) and writes
+evaluations.csv, success.png and results.md into --out, as bench/reproduce.py does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from utils.config import Config
+from utils.curves import load_runs, summarise, write_outputs
+from utils.errors import UserError
+
+
+def run(cfg: Config) -> None:
+    missing = [r for r in cfg.runs if not Path(r).exists()]
+    if missing:
+        raise UserError(f"--runs {missing[0]} does not exist")
+    runs = [r for r in load_runs(*map(Path, cfg.runs)) if r.steps]
+    if not runs:
+        raise UserError(f"no evaluated runs (progress.csv with Test/ rows) under {cfg.runs}")
+    out = Path(cfg.out or "plot")
+    write_outputs(out, runs, summarise(runs), cfg.title)
+    print(f"{len(runs)} runs -> {out}/success.png, results.md, evaluations.csv")
