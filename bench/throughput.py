@@ -3,9 +3,9 @@
     python bench/throughput.py                      # --num_envs 1 vs the default, and the ratio
     python bench/throughput.py --num_envs 1 4 8 16 32 --iterations 30
 
-Each setting trains a fresh PPO student on SimpleDoorKey (seed 0, 1 torch thread) in a temporary
-directory for --iterations iterations; steps/s = env steps / wall time of those iterations
-(start-up excluded; evaluation off but for one episode at the end).
+Each setting trains a fresh student (--algo, default ppo) on SimpleDoorKey (seed 0, one
+torch thread) in a temporary directory for --iterations iterations; steps/s = env steps / wall
+time of those iterations (start-up excluded; evaluation off but for one episode at the end).
 """
 
 from __future__ import annotations
@@ -43,13 +43,14 @@ def main() -> None:
     parser.add_argument("--task", default="SimpleDoorKey")
     parser.add_argument("--num_envs", type=int, nargs="+", default=[1, default])
     parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--algo", default="ppo", choices=("ppo", "llm4teach", "ihac"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     results = {}
     for n in args.num_envs:
-        sps, steps = measure(args.task, n, args.iterations)
+        sps, steps = measure(args.task, n, args.iterations, args.algo)
         results[n] = sps
-        print(f"num_envs {n:3d}: {sps:8,.0f} env steps/s end-to-end ({steps:,} steps, "
+        print(f"{args.algo} num_envs {n:3d}: {sps:8,.0f} env steps/s end-to-end ({steps:,} steps, "
               f"{args.iterations} iterations)", flush=True)
     if 1 in results and default in results and default != 1:
         print(f"default (num_envs {default}) / num_envs 1: {results[default] / results[1]:.2f}x")
