@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from envs import TASK_NAMES
+from envs import TASK_NAMES, make_env
 from planners.answers import AnswerBook, candidates_for, canonical_text, entries_from_published
 from planners.llm import match_reply
-from planners.mediator import enumerate_texts
+from planners.mediator import enumerate_texts, perceive
 from planners.planner import Planner
 from planners.prompts import system_message, user_message
 from planners.teacher import Teacher, TeacherConfig
@@ -108,13 +108,9 @@ def test_missing_text_without_llm_is_a_clear_error():
 
 
 def obs_with_key_in_view() -> np.ndarray:
-    from envs import make_env
-
     env = make_env("SimpleDoorKey").unwrapped
     for seed in range(100):
         obs, _ = env.reset(seed=seed)
-        from planners.mediator import perceive
-
         if "<key>" in perceive("SimpleDoorKey", obs).text.split("holds")[0]:
             return obs
     raise AssertionError("no seed shows a key at reset")
