@@ -68,8 +68,7 @@ class Trainer:
                                       self.model.memory_size)
         self.sample_gen = torch.Generator().manual_seed(seed)     # action sampling
         self.minibatch_gen = torch.Generator().manual_seed(seed + 1)  # minibatch shuffling
-        self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "ppo_updates": 0,
-                         "episodes": 0}
+        self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0}
         self.last_eval: tuple[int, float] | None = None  # (iteration, success rate)
         self.resumed = self._maybe_resume()
 
@@ -133,8 +132,11 @@ class Trainer:
         return c if c >= cfg.guide_min else 0.0
 
     def kickstart_coef(self) -> float:
-        """ks_coef - ks_decrement per PPO-phase update, floored at ks_min, 0 after ks_updates."""
-        cfg, u = self.cfg, self.counters["ppo_updates"]
+        """ks_coef - ks_decrement per PPO-phase policy update, floored at ks_min, 0 after
+        ks_updates. A policy update is one iteration's PPO epochs, as in the original (its
+        update_policy() steps the schedule once), not one minibatch gradient step."""
+        cfg = self.cfg
+        u = max(0, self.counters["iteration"] - imitation_iterations(cfg))
         if self.teacher is None or u >= cfg.ks_updates:
             return 0.0
         return max(cfg.ks_min, cfg.ks_coef - cfg.ks_decrement * u)
@@ -184,10 +186,11 @@ class Trainer:
             obs, rewards, term, trunc, final_obs, finished = self.vec.step(actions.numpy())
             next_obs = torch.from_numpy(obs).clone()
             bootstrap = torch.zeros(self.vec.num_envs)
-            if final_obs:  # time-limit cuts: bootstrap with the student's value of the last obs
+            if final_obs:  # time-limit cuts: s' is the last obs (not the next episode's first)
                 idx = list(final_obs)
                 last = torch.from_numpy(np.stack([final_obs[i] for i in idx]))
                 next_obs[idx] = last
+            if final_obs and self.cfg.timeout_value == "bootstrap":  # worth V_S(last obs)
                 mem = None if next_memory is None else next_memory[idx].to(self.device)
                 with torch.no_grad():
                     _, v, _ = self.model(last.to(self.device), mem)
@@ -242,8 +245,6 @@ class Trainer:
                     extra["Train/Teacher Critic Loss"] = self.critic_learner.update(
                         self.storage, self.model, self.minibatch_gen)
                 losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
-                if not imitating:
-                    c["ppo_updates"] += gradient_steps
                 if self.teacher is not None:
                     extra.update({"Train/Guidance Coef": guide, "Train/KS Coef": ks,
                                   "Train/Phase": 0.0 if imitating else 1.0,

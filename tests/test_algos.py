@@ -34,7 +34,7 @@ def rows(run: Path) -> list[dict[str, str]]:
 @pytest.mark.parametrize("algo", list(ALGO_KEYS))
 def test_tiny_run_logs_finite_losses_and_its_checkpoint_evaluates(algo: str, logdir: Path):
     args = ["train", "--task", "SimpleDoorKey", "--savedir", algo, "--algo", algo, "--logdir",
-            str(logdir), *TINY, "--n_itr", "3", "--imitation_itr", "1"]
+            str(logdir), *TINY, "--n_itr", "3", "--imitation_itr", "1", "--ks_decrement", "2"]
     assert main(args) == 0
     run = logdir / "ppo" / "simpledoorkey" / algo
     table = rows(run)
@@ -44,6 +44,9 @@ def test_tiny_run_logs_finite_losses_and_its_checkpoint_evaluates(algo: str, log
     if algo == "ihac":  # imitation first, then PPO with kickstarting
         assert [r["Train/Phase"] for r in table] == ["0.0", "1.0", "1.0"]
         assert table[0]["Train/Policy Loss"] == "" and table[1]["Train/Kickstart Loss"] != ""
+    if algo != "ppo":  # kickstarting steps once per PPO-phase iteration, however many minibatches
+        ks = [r["Train/KS Coef"] for r in table]
+        assert ks == (["0.0", "10.0", "8.0"] if algo == "ihac" else ["10.0", "8.0", "6.0"])
     state = torch.load(run / "acmodel.pt", weights_only=True)
     assert ("teacher_critic" in state) == (algo == "ihac")
     assert main(["eval", "--task", "SimpleDoorKey", "--loaddir", algo, "--savedir", "e",
@@ -72,8 +75,9 @@ def test_schedules(tmp_path: Path):
     for itr, c in ((0, 1.0), (9, 1.0), (10, 0.5), (25, 0.25), (30, 0.125), (40, 0.0)):
         t.counters["iteration"] = itr
         assert t.guidance_coef() == pytest.approx(c)
-    for u, ks in ((0, 10.0), (100, 9.5), (1980, 0.1), (2999, 0.1), (3000, 0.0)):
-        t.counters["ppo_updates"] = u
+    # one step of the kickstarting schedule per PPO-phase iteration, after the 10 imitation ones
+    for itr, ks in ((10, 10.0), (110, 9.5), (1990, 0.1), (3009, 0.1), (3010, 0.0)):
+        t.counters["iteration"] = itr
         assert t.kickstart_coef() == pytest.approx(ks)
     l4t = trainer(tmp_path, algo="llm4teach")
     assert l4t.guidance_coef() == 0 and l4t.kickstart_coef() == 10 and l4t.critic is None
@@ -91,6 +95,22 @@ def test_guided_sampling_follows_the_teacher_and_records_the_behaviour_policy(tm
     assert (behaviour > logp).all() and tc_values.shape == (2,)
     _, logp0, behaviour0, *_ = t._act(obs, None, guide=0.0)
     assert torch.allclose(logp0, behaviour0)
+
+
+@pytest.mark.parametrize("timeout_value", ["bootstrap", "zero"])
+def test_time_limit_cuts_are_bootstrapped_or_worth_zero(tmp_path: Path, timeout_value: str):
+    t = trainer(tmp_path, algo="ppo", timeout_value=timeout_value)
+    obs = t.vec.reset()
+    t.collect(obs, None, torch.ones(2))  # an untrained student: nearly every episode times out
+    st, T = t.storage, t.storage.step
+    cut = st.truncated[:T].bool()
+    assert cut.any()
+    if timeout_value == "bootstrap":  # V_S(last obs) is never exactly 0 for a fresh network
+        assert (st.bootstrap[:T][cut] != 0).all()
+        assert torch.allclose(st.returns[:T][cut], st.rewards[:T][cut] + 0.99 * st.bootstrap[:T][cut])
+    else:
+        assert (st.bootstrap[:T] == 0).all()
+        assert torch.equal(st.returns[:T][cut], st.rewards[:T][cut])
 
 
 def fixed_batch(n: int = 64):

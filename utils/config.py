@@ -64,6 +64,11 @@ class Config:
     lam: float = _flag(0.95, "GAE lambda, used only with --gae (the original declared it, never "
                              "used it)", (TRAIN,))
     gae: bool = _flag(False, "use GAE(lambda) advantages instead of Monte-Carlo returns", (TRAIN,))
+    timeout_value: str = _flag("bootstrap", "what an episode cut by the 150-step time limit is "
+                                            "worth after its last step: the student's value of "
+                                            "its last observation (bootstrap, as the original) "
+                                            "or zero (the limit is part of the task)",
+                               (TRAIN,), choices=("bootstrap", "zero"))
     # --- the student network ---
     recurrent: bool = _flag(False, "add an LSTM core to the student", (TRAIN,))
     recurrence: int = _flag(4, "with --recurrent: steps of back-propagation through time", (TRAIN,))
@@ -126,9 +131,11 @@ class Config:
     guide_min: float = _flag(1e-5, "ihac: guided sampling is off once c falls below this",
                              (TRAIN,))
     ks_coef: float = _flag(10.0, "kickstarting: initial weight of CE(pi_T, pi_S)", (TRAIN,))
-    ks_decrement: float = _flag(0.005, "kickstarting: decrease per update", (TRAIN,))
+    ks_decrement: float = _flag(0.005, "kickstarting: decrease per policy update (one per "
+                                            "PPO-phase iteration, as the original)", (TRAIN,))
     ks_min: float = _flag(0.1, "kickstarting: floor of the weight", (TRAIN,))
-    ks_updates: int = _flag(3000, "kickstarting: dropped after this many updates", (TRAIN,))
+    ks_updates: int = _flag(3000, "kickstarting: dropped after this many policy updates",
+                                (TRAIN,))
     tc_lr: float = _flag(0.01, "ihac: teacher-critic learning rate", (TRAIN,))
     tc_gamma: float = _flag(0.9, "ihac: teacher-critic discount", (TRAIN,))
     tc_beta: float = _flag(0.5, "ihac: weight of CE(pi_T, pi_S) subtracted in the teacher-critic "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,14 @@ class Run:
     wall_time: float          # seconds of training (last CSV row)
 
 
+def run_label(run_dir: Path, cfg: dict) -> str:
+    """bench/reproduce.py names runs <label>_seed<s> (label: algo or <algo>-<variant>); other
+    runs are labelled by their algorithm."""
+    m = re.fullmatch(r"(.+)_seed\d+", run_dir.name)
+    algo = cfg.get("algo", "?")
+    return m.group(1) if m and m.group(1).split("-")[0] == algo else algo
+
+
 def load_runs(*roots: Path) -> list[Run]:
     """Every run directory (with progress.csv and config.json) at or below the given paths."""
     runs = []
@@ -34,7 +43,8 @@ def load_runs(*roots: Path) -> list[Run]:
             with open(csv_path, newline="") as f:
                 rows = list(csv.DictReader(f))
             ev = [r for r in rows if r.get("Test/Success Rate")]
-            runs.append(Run(cfg.get("algo", "?"), int(cfg.get("seed", 0)), csv_path.parent,
+            runs.append(Run(run_label(csv_path.parent, cfg), int(cfg.get("seed", 0)),
+                            csv_path.parent,
                             [int(r["env_steps"]) for r in ev],
                             [float(r["Test/Success Rate"]) for r in ev],
                             [float(r["Test/Eplen"]) for r in ev],
