@@ -190,11 +190,11 @@ class Trainer:
                 idx = list(final_obs)
                 last = torch.from_numpy(np.stack([final_obs[i] for i in idx]))
                 next_obs[idx] = last
-            if final_obs and self.cfg.timeout_value == "bootstrap":  # worth V_S(last obs)
-                mem = None if next_memory is None else next_memory[idx].to(self.device)
-                with torch.no_grad():
-                    _, v, _ = self.model(last.to(self.device), mem)
-                bootstrap[idx] = v.cpu()
+                if self.cfg.timeout_value == "bootstrap":  # the cut is worth V_S(last obs)
+                    mem = None if next_memory is None else next_memory[idx].to(self.device)
+                    with torch.no_grad():
+                        _, v, _ = self.model(last.to(self.device), mem)
+                    bootstrap[idx] = v.cpu()
             st.record(torch.from_numpy(rewards), torch.from_numpy(term).float(),
                       torch.from_numpy(trunc).float(), bootstrap, next_obs)
             memory = next_memory

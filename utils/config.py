@@ -135,7 +135,7 @@ class Config:
                                             "PPO-phase iteration, as the original)", (TRAIN,))
     ks_min: float = _flag(0.1, "kickstarting: floor of the weight", (TRAIN,))
     ks_updates: int = _flag(3000, "kickstarting: dropped after this many policy updates",
-                                (TRAIN,))
+                            (TRAIN,))
     tc_lr: float = _flag(0.01, "ihac: teacher-critic learning rate", (TRAIN,))
     tc_gamma: float = _flag(0.9, "ihac: teacher-critic discount", (TRAIN,))
     tc_beta: float = _flag(0.5, "ihac: weight of CE(pi_T, pi_S) subtracted in the teacher-critic "
