@@ -1,4 +1,4 @@
-"""The PPO update (ALGORITHM.md section 4.4, PPO phase): clipped ratio, clipped value loss."""
+"""The PPO update (docs/method.md section 4.4, PPO phase): clipped ratio, clipped value loss."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""IHAC's teacher critic V_T (ALGORITHM.md section 4.3), trained every iteration.
+"""IHAC's teacher critic V_T (docs/method.md section 4.3), trained every iteration.
 
 Target: clip(r + gamma_T * V_T(s') * (1 - terminated) - beta * CE(pi_T, pi_S)(s), 0, v_max), with
 V_T(s') and the student's pi_S held fixed (semi-gradient TD). Unlike the original (whose target

@@ -1,7 +1,7 @@
 """The seven IHAC MiniGrid tasks and their "historical map" observation.
 
 Every task is a :class:`minigrid.minigrid_env.MiniGridEnv` subclass that shares the rules of
-ALGORITHM.md section 1 (implemented once in :class:`HistoricalMapEnv`):
+docs/method.md section 1 (implemented once in :class:`HistoricalMapEnv`):
 
 - one rectangular room of random size ``sizeX, sizeY`` in ``[min_size, max_size]`` (walls
   included) at the top-left corner of a ``max_size x max_size`` grid; cells outside the room are

@@ -1,4 +1,4 @@
-"""The student: a CNN actor-critic over the historical map (ALGORITHM.md section 3)."""
+"""The student: a CNN actor-critic over the historical map (docs/method.md section 3)."""
 
 from __future__ import annotations
 

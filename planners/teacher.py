@@ -3,7 +3,7 @@
 Every step: the mediator turns the observation into a text; the planner gives that text's plan
 distribution (cached); the hard planner (default) samples one plan and outputs the one-hot of the
 action its skills choose, the soft planner outputs the probability-weighted mixture of every plan's
-action. Noise options for robustness studies (ALGORITHM.md section 2), off by default.
+action. Noise options for robustness studies (docs/method.md section 2), off by default.
 """
 
 from __future__ import annotations
