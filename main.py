@@ -1,28 +1,26 @@
-"""Entry point: ``python main.py train|eval|answers|plot ...`` (see README.md)."""
+"""Entry point: ``python main.py train|eval|answers|plot|serve ...`` (see README.md)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from utils.config import parse_config
 from utils.errors import TrainingInterrupted, UserError
 
+COMMANDS = {"train": "commands.train", "eval": "commands.evaluate", "answers": "commands.answers",
+            "plot": "commands.plot", "serve": "commands.serve"}
+USES_TORCH = ("train", "eval", "answers")
+
 
 def main(argv: list[str] | None = None) -> int:
     try:
         command, cfg = parse_config(argv)
-        import torch
+        if command in USES_TORCH:
+            import torch
 
-        torch.set_num_threads(cfg.num_threads)
-        if command == "train":
-            from commands.train import run
-        elif command == "eval":
-            from commands.evaluate import run
-        elif command == "answers":
-            from commands.answers import run
-        else:
-            from commands.plot import run
-        run(cfg)
+            torch.set_num_threads(cfg.num_threads)
+        importlib.import_module(COMMANDS[command]).run(cfg)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

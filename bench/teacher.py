@@ -1,12 +1,15 @@
 """The teacher alone on every task: success rate and mean episode length over held-out env seeds.
 
-    python bench/teacher.py [--episodes 100] [--tasks SimpleDoorKey TwoDoor]
+    python bench/teacher.py [--episodes 100] [--tasks SimpleDoorKey TwoDoor] \\
+        [--answers gemma-3-270m=bench/results/teacher/answers/gemma-3-270m ...]
 
-Rows: the hard planner (one plan sampled per step) and the soft planner (actions mixed by plan
-probability), both with the shipped answers, and the oracle's plans (planners/oracle.py) with the
-same skills. The oracle's failures are skill failures; "wrong plans" = oracle success - hard
-planner success is the share of episodes lost to the LLM's plans. Env seeds 1_000_000 + k, the
-held-out rooms every evaluation uses.
+Columns (all with the same skills): the hard planner (one plan sampled per step) and the soft
+planner (actions mixed by plan probability) with the shipped answers; "uniform": no LLM at all,
+every candidate plan offered with a text equally likely (hard planner); the oracle's plans
+(planners/oracle.py), whose failures are skill failures; "wrong plans" = oracle - hard planner,
+the share of episodes lost to the shipped answers' plans; then one column per --answers
+NAME=DIR (hard planner with DIR/<task>.json, e.g. answers recorded from another LLM with
+``python main.py answers``). Env seeds 1_000_000 + k: the held-out rooms every evaluation uses.
 """
 
 from __future__ import annotations
@@ -26,16 +29,31 @@ from planners.planner import Planner
 from planners.teacher import Teacher, TeacherConfig, TeacherPolicy
 
 ORIGINAL = {"SimpleDoorKey": "1.00 (25.7)", "LavaDoorKey": "0.44", "ColoredDoorKey": "0.62",
-            "TwoDoor": "0.09"}  # ALGORITHM.md section 6, hard planner, recorded answers
+            "TwoDoor": "0.09"}  # the original code's teacher, hard planner, recorded answers
+BUILT_IN = ("hard", "soft", "uniform", "oracle")
 
 
-def measure(task: str, kind: str, episodes: int, num_envs: int = 16) -> tuple[float, float, float]:
-    """(success rate, mean length, seconds) of one teacher on ``episodes`` held-out rooms."""
+def choices_of(task: str) -> dict[str, list[str]]:
+    """The candidate plans offered with each text (they come with the shipped file)."""
+    book = AnswerBook.load(task)
+    return {t: e["candidates"] for t, e in book.entries.items() if e.get("candidates")}
+
+
+def make_teacher(task: str, kind: str, answers: Path | None = None):
     if kind == "oracle":
-        teacher = OracleTeacher(task)
+        return OracleTeacher(task)
+    if kind == "uniform":
+        planner = Planner(task, uniform=True, choices=choices_of(task))
     else:
-        teacher = Teacher(task, Planner(task, AnswerBook.load(task)),
-                          TeacherConfig(soft=kind == "soft"))
+        book = AnswerBook.load(task, answers / f"{task.lower()}.json" if answers else None)
+        planner = Planner(task, book, choices=choices_of(task))
+    return Teacher(task, planner, TeacherConfig(soft=kind == "soft"))
+
+
+def measure(task: str, kind: str, episodes: int, answers: Path | None = None,
+            num_envs: int = 16) -> tuple[float, float, float]:
+    """(success rate, mean length, seconds) of one teacher on ``episodes`` held-out rooms."""
+    teacher = make_teacher(task, kind, answers)
     t0 = time.perf_counter()
     result = run_episodes(TeacherPolicy(teacher), task, episodes,
                           num_envs=min(num_envs, episodes))
@@ -47,18 +65,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--tasks", nargs="+", default=list(TASK_NAMES))
+    parser.add_argument("--answers", nargs="+", default=[], metavar="NAME=DIR",
+                        help="extra columns: the hard planner with DIR/<task>.json")
     args = parser.parse_args()
-    print(f"teacher alone, {args.episodes} episodes per row (env seeds 1000000+k); "
+    extra = {}
+    for spec in args.answers:
+        name, sep, path = spec.partition("=")
+        if not sep or not Path(path).is_dir():
+            parser.error(f"--answers {spec!r}: expected NAME=DIR with DIR a directory")
+        extra[name] = Path(path)
+    print(f"teacher alone, {args.episodes} episodes per cell (env seeds 1000000+k); "
           "success (mean length)")
-    print("| task | hard planner | soft planner | oracle plans | lost to wrong plans | "
-          "original (hard) |")
-    print("|---|---|---|---|---|---|")
+    heads = ["hard planner", "soft planner", "uniform (no LLM)", "oracle plans",
+             "lost to wrong plans", *extra, "original (hard)"]
+    print("| task | " + " | ".join(heads) + " |")
+    print("|---" * (len(heads) + 1) + "|")
     for task in args.tasks:
-        row = {k: measure(task, k, args.episodes) for k in ("hard", "soft", "oracle")}
-        cells = [f"{row[k][0]:.2f} ({row[k][1]:.1f})" for k in ("hard", "soft", "oracle")]
-        wrong = row["oracle"][0] - row["hard"][0]
-        print(f"| {task} | {' | '.join(cells)} | {wrong:.2f} | {ORIGINAL.get(task, '-')} |",
-              flush=True)
+        row = {k: measure(task, k, args.episodes) for k in BUILT_IN}
+        row.update({name: measure(task, "hard", args.episodes, path)
+                    for name, path in extra.items()})
+        cells = [f"{row[k][0]:.2f} ({row[k][1]:.1f})" for k in BUILT_IN[:4]]
+        cells.append(f"{row['oracle'][0] - row['hard'][0]:.2f}")
+        cells += [f"{row[k][0]:.2f} ({row[k][1]:.1f})" for k in extra]
+        print(f"| {task} | {' | '.join(cells)} | {ORIGINAL.get(task, '-')} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ def run(cfg: Config) -> None:
     if cfg.update and out.exists():
         entries = dict(AnswerBook.load(cfg.task, out).entries)
     planner = build_planner(cfg) if cfg.llm_url else None
+    if planner is not None:
+        planner.progress = False  # this command prints its own line per text
     if cfg.from_published:
         try:
             published = json.loads(Path(cfg.from_published).read_text())
@@ -62,8 +64,8 @@ def run(cfg: Config) -> None:
             entries[text] = _ask(planner, text)
             best = max(entries[text]["plans"], key=lambda pq: pq[1])
             print(f"[{k}/{len(missing)}] {text} -> {best[0]!r} ({best[1]:.2f}); "
-                  f"{entries[text]['invalid']} unusable of {len(entries[text]['replies'])} "
-                  "replies", flush=True)
+                  f"{entries[text]['invalid']} unusable ({entries[text]['truncated']} cut off) "
+                  f"of {len(entries[text]['replies'])} replies", flush=True)
             write_answer_file(out, cfg.task, entries, _about(entries))
     write_answer_file(out, cfg.task, entries, _about(entries))
     covered = sum(t in entries for t in texts)

@@ -2,7 +2,8 @@
 
 ``build_teacher(cfg)`` chooses the teacher's source from the flags: the shipped answers of the task
 (default, no network), ``--answers_file`` (e.g. what a live run recorded), and/or a live
-OpenAI-compatible server with ``--llm_url``; ``--offline_planner`` forbids the network.
+OpenAI-compatible server with ``--llm_url``; ``--offline_planner`` forbids the network;
+``--uniform_planner`` uses no LLM at all (every offered plan equally likely).
 """
 
 from __future__ import annotations
@@ -30,12 +31,16 @@ def build_planner(cfg, record_dir: Path | None = None) -> Planner:
     if cfg.llm_url:
         llm = LLMClient(LLMConfig(url=cfg.llm_url, model=cfg.llm_model,
                                   temperature=cfg.llm_temperature, timeout=cfg.llm_timeout,
-                                  retries=cfg.llm_retries, constrain=cfg.llm_constrain))
+                                  retries=cfg.llm_retries, constrain=cfg.llm_constrain,
+                                  max_tokens=cfg.llm_max_tokens))
     # the candidate plans offered with each text come with the shipped file
     choices = {} if shipped is None else {
         t: e["candidates"] for t, e in shipped.entries.items() if e.get("candidates")}
+    record = llm is not None and record_dir is not None
     return Planner(cfg.task, book=book, llm=llm, n_ask=cfg.n_ask, choices=choices,
-                   record_path=(record_dir / RECORD_NAME) if (llm and record_dir) else None)
+                   uniform=cfg.uniform_planner,
+                   record_path=(record_dir / RECORD_NAME) if record else None,
+                   record_base=dict(book.entries) if (record and book is not None) else {})
 
 
 def build_teacher(cfg, record_dir: Path | None = None, seed: int = 0) -> Teacher:

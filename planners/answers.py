@@ -25,6 +25,8 @@ from planners.mediator import abstract_colours, concretize, make_text, sort_key,
 from utils.errors import UserError
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "answers"
+# the original authors' recorded Vicuna answers and the candidate plans their prompts offered
+PUBLISHED_TABLES = SHIPPED_DIR / "original_published.json"
 PUBLISHED_MODEL = "vicuna-7b-v1.5 (recorded by the original authors, published tables)"
 # tasks that use another task's published tables: LavaDoorKey reused SimpleDoorKey's answers in
 # the original; DynamicDoorKey (ours) shares SimpleDoorKey's texts, so its prompts offer the same
@@ -104,7 +106,7 @@ class AnswerBook:
             raise UserError(f"answer file {path} has no 'entries' table")
         if data.get("task") not in (None, task):
             raise UserError(f"answer file {path} is for task {data.get('task')}, not {task}")
-        return cls(task, data["entries"], str(path))
+        return cls(task, data["entries"], _shown(Path(path)))
 
     def lookup(self, text: str) -> list[tuple[str, float]] | None:
         entry = self.entries.get(text)
@@ -118,6 +120,14 @@ class AnswerBook:
 
     def models(self) -> list[str]:
         return sorted({e.get("model", "?") for e in self.entries.values()})
+
+
+def _shown(path: Path) -> str:
+    """A path as printed and recorded: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(SHIPPED_DIR.parents[1]))
+    except ValueError:
+        return str(path)
 
 
 def write_answer_file(path: Path, task: str, entries: dict[str, dict[str, Any]], about: str) -> None:

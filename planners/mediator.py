@@ -11,10 +11,11 @@ Text rules (fixed; the planner's cached answers are keyed by these exact strings
   never named (the skills walk around them). A door is always named the same whatever its state
   (a locked door that opens ends the episode).
 - Colours only in ColoredDoorKey: ``<red key>``, ``<blue door>``, ``holds <red key>``; there the
-  keys are ordered by MiniGrid's ``COLOR_TO_IDX`` (red, green, blue, purple, yellow, grey).
-  :func:`abstract_colours` turns such a text into the published tables' placeholder form
-  (``color1``/``color2`` = first/second colour named in the text) and :func:`concretize` maps a
-  plan back.
+  two keys are listed in grid order, by x then y (column, then row), as the original LLM4Teach
+  mediator lists them (``np.argwhere`` over the [x, y] map), so which key the text names first
+  follows the room's layout, not the colours. :func:`abstract_colours` turns such a text into
+  the published tables' placeholder form (``color1``/``color2`` = first/second colour named in
+  the text, as the original's planner numbers them) and :func:`concretize` maps a plan back.
 - Numbering where objects repeat: TwoDoor's doors are ``<door1>``, ``<door2>`` in order of
   ``(x, y)`` among the doors currently in the map (a single seen door is always ``<door1>``).
 - Held: ``<nothing>``, ``<key>``, ``<box>`` (a box can be picked up) or ``<red key>`` etc.
@@ -75,12 +76,17 @@ def _canonical(task: str) -> str:
     return resolve_task(task)
 
 
-def sort_key(name: str) -> tuple[int, int, str]:
-    """Key of the canonical text order: keys, boxes, doors; colours by COLOR_TO_IDX; then name."""
+_NUMBER_RE = re.compile(r"(\d+)")
+
+
+def sort_key(name: str) -> tuple[int, int]:
+    """Key of the canonical text order: keys, boxes, doors; then a number in the name (door1,
+    color2 key). Sorting is stable, so objects alike (two concrete keys) keep their given order:
+    their grid order in :func:`perceive`."""
     words = name.split()
     noun = words[-1].rstrip("0123456789") if words else ""
-    colour = COLOR_TO_IDX.get(words[0], -1) if len(words) == 2 else -1
-    return _CATEGORY.get(noun, len(_CATEGORY)), colour, name
+    number = _NUMBER_RE.search(name)
+    return _CATEGORY.get(noun, len(_CATEGORY)), int(number.group(1)) if number else 0
 
 
 def make_text(seen: list[str], held: str | None) -> str:
@@ -125,8 +131,9 @@ def perceive(task: str, obs: np.ndarray) -> Perception:
     carried = int(obs[ax, ay, 0])
     held = _name(task, carried, int(obs[ax, ay, 1])) if carried in (KEY, BOX) else None
     types = obs[:, :, 0]
-    found: list[tuple[tuple[int, int, str], str, tuple[int, int]]] = []
+    found: list[tuple[tuple[int, ...], str, tuple[int, int]]] = []
     doors: list[tuple[int, int]] = []
+    # np.nonzero walks the [x, y] map x-major: objects alike stay in grid order (x, then y)
     for x, y in zip(*np.nonzero((types == KEY) | (types == BOX) | (types == DOOR)), strict=True):
         x, y = int(x), int(y)
         if (x, y) == (ax, ay):
@@ -136,10 +143,10 @@ def perceive(task: str, obs: np.ndarray) -> Perception:
             doors.append((x, y))
             continue
         name = _name(task, obj, int(obs[x, y, 1]))
-        found.append((sort_key(name), name, (x, y)))
+        found.append(((*sort_key(name), x, y), name, (x, y)))
     for i, pos in enumerate(sorted(doors)):
         name = f"door{i + 1}"
-        found.append((sort_key(name), name, pos))
+        found.append(((*sort_key(name), *pos), name, pos))
     found.sort()
     objects = {name: pos for _, name, pos in found}
     out = Perception(make_text(list(objects), held), objects, held, (ax, ay, adir))
@@ -230,18 +237,16 @@ def _states(task: str) -> list[tuple[list[str], str | None]]:
 
 
 def _coloured_texts() -> list[str]:
-    """ColoredDoorKey, abstract form: two keys (door colour d, other colour o), one door."""
+    """ColoredDoorKey, abstract form: two keys (door colour d, other colour o) in either grid
+    order, one door."""
     texts: dict[str, None] = {}
-    for d, o in product(COLOURS, COLOURS):
-        if d == o:
-            continue
-        keys = [f"{d} key", f"{o} key"]
+    d, o = COLOURS[:2]
+    for keys in ([f"{d} key", f"{o} key"], [f"{o} key", f"{d} key"]):
         for held in (None, *keys):
             free = [k for k in keys if k != held]
             for mask in product((False, True), repeat=len(free)):
                 for door in ([], [f"{d} door"]):
-                    seen = sorted([k for k, m in zip(free, mask, strict=True) if m] + door,
-                                  key=sort_key)
+                    seen = [k for k, m in zip(free, mask, strict=True) if m] + door
                     texts[abstract_colours(make_text(seen, held))[0]] = None
     return sorted(texts, key=lambda t: (split_text(t)[1] is not None, len(split_text(t)[0]), t))
 

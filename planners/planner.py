@@ -1,14 +1,19 @@
 """The planner: observation text -> plan distribution, cached per text.
 
 Sources, in order: an answer book (the shipped file of the task, or --answers_file), then a live
-LLM (--llm_url) for texts the book lacks. With a live LLM every new text is asked n_ask times;
-the empirical frequencies of its usable replies form the distribution; every prompt and reply is
-recorded in an answer file (in the run directory) that a later run can load to make zero calls.
+LLM (--llm_url) for texts the book lacks. ``uniform`` (--uniform_planner) replaces both by the
+uniform distribution over the candidate plans offered with each text: the no-LLM control.
+With a live LLM every new text is asked n_ask times; the empirical frequencies of its usable
+replies form the distribution; every prompt and reply is recorded in an answer file (in the run
+directory) that a later run can load to make zero calls; when the run also started from an
+answer file, the recorded file holds that file's entries too, so it replays the whole run alone.
+Each text asked prints one progress line.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +33,7 @@ class PlannerStats:
 
     llm_calls: int = 0        # chat completions sent
     invalid_replies: int = 0  # replies that matched no candidate and parsed into no plan
+    truncated_replies: int = 0  # constrained replies still cut off at the token limit (invalid)
     cache_hits: int = 0       # distribution() answered from the per-text cache
     texts_asked: int = 0      # texts sent to the LLM
     unusable_texts: int = 0   # texts for which no reply at all was usable (uniform fallback)
@@ -44,6 +50,9 @@ class Planner:
     n_ask: int = 10
     max_reasks: int = 20            # extra asks allowed for unusable replies, per text
     record_path: Path | None = None  # where a live run writes every prompt and reply
+    record_base: dict[str, dict[str, Any]] = field(default_factory=dict)  # answers it started from
+    progress: bool = True            # one line per text asked of the LLM
+    uniform: bool = False            # no LLM: every offered candidate plan equally likely
     choices: dict[str, list[str]] = field(default_factory=dict)  # the original's candidate lists
     stats: PlannerStats = field(default_factory=PlannerStats)
     _cache: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
@@ -51,6 +60,8 @@ class Planner:
 
     def describe(self) -> str:
         """One line: which teacher source is used."""
+        if self.uniform:
+            return "teacher: no LLM, uniform over the candidate plans offered with each text"
         parts = []
         if self.book is not None:
             parts.append(f"answers from {self.book.source} (model: {', '.join(self.book.models())})")
@@ -65,6 +76,11 @@ class Planner:
         dist = self._cache.get(text)
         if dist is not None:
             self.stats.cache_hits += 1
+            return dist
+        if self.uniform:
+            candidates = candidates_for(text, self.choices)
+            dist = [(c, 1 / len(candidates)) for c in candidates]
+            self._cache[text] = dist
             return dist
         dist = self.book.lookup(text) if self.book is not None else None
         if dist is None:
@@ -93,11 +109,18 @@ class Planner:
         valid: list[str] = []
         invalid = 0
         self.stats.texts_asked += 1
+        truncated = 0
+        t0 = time.perf_counter()
         while len(valid) < self.n_ask and len(replies) < self.n_ask + self.max_reasks:
             reply = self.llm.ask(system, user, candidates)
             self.stats.llm_calls += 1
-            replies.append(reply)
-            plan = match_reply(reply, candidates, lambda p: self._usable(p, text))
+            replies.append(reply.text)
+            plan = None
+            if reply.truncated and self.llm.cfg.constrain:  # cut-off JSON: unusable, counted
+                truncated += 1
+                self.stats.truncated_replies += 1
+            else:
+                plan = match_reply(reply.text, candidates, lambda p: self._usable(p, text))
             if plan is None:
                 invalid += 1
                 self.stats.invalid_replies += 1
@@ -114,10 +137,18 @@ class Planner:
         self._recorded[text] = {
             "plans": [[p, q] for p, q in dist], "model": self.llm.model_name or self.llm.cfg.model,
             "n_ask": self.n_ask, "candidates": candidates, "replies": replies, "invalid": invalid,
-            "uniform_fallback": not valid, "system": system, "user": user}
+            "truncated": truncated, "uniform_fallback": not valid, "system": system, "user": user}
         if self.record_path is not None:
-            write_answer_file(self.record_path, self.task, self._recorded,
-                              f"Answers recorded from the live LLM at {self.llm.cfg.url}.")
+            about = f"Answers recorded from the live LLM at {self.llm.cfg.url}"
+            if self.record_base:
+                about += f", after the {len(self.record_base)} entries of {self.book.source}"
+            write_answer_file(self.record_path, self.task, {**self.record_base, **self._recorded},
+                              about + ".")
+        if self.progress:
+            s = self.stats
+            print(f"LLM: {text!r} -> {len(valid)} usable of {len(replies)} replies in "
+                  f"{time.perf_counter() - t0:.1f} s (so far: {s.texts_asked} texts, "
+                  f"{s.llm_calls} calls, {s.invalid_replies} unusable)", flush=True)
         return dist
 
     @property

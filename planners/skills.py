@@ -258,7 +258,9 @@ class Explore(Skill):
 @dataclass(frozen=True)
 class GoTo(Skill):
     """Shortest path to a cell next to the object, facing it. Finished when facing it or holding
-    it; (None, False) when the object is unknown or unreachable."""
+    it. An object not seen yet is searched for: explore until it is (without this, "go to
+    <door>" before the door is seen gave the done action, a tenth of the SimpleDoorKey teacher's
+    actions); (None, False) when it is unreachable or nothing is left to explore."""
 
     obj: str
 
@@ -267,7 +269,7 @@ class GoTo(Skill):
             return None, True
         pos = p.objects.get(self.obj)
         if pos is None:
-            return None, False
+            return navigator(obs).explore(), False
         if _front(p) == pos:
             return None, True
         return navigator(obs).goto(*pos), False

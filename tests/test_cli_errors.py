@@ -43,7 +43,8 @@ def test_unknown_task_lists_the_valid_ones(capsys, logdir: Path):
 
 @pytest.mark.parametrize("flag,value", [("--n_itr", "0"), ("--batch_size", "-1"),
                                         ("--num_envs", "0"), ("--traj_per_itr", "-3"),
-                                        ("--num_eval", "0"), ("--frame_stack", "0")])
+                                        ("--num_eval", "0"), ("--frame_stack", "0"),
+                                        ("--llm_max_tokens", "0")])
 def test_zero_or_negative_sizes(capsys, logdir: Path, flag: str, value: str):
     code, err = run_main(capsys, ["train", "--task", "SimpleDoorKey", "--savedir", "x",
                                   "--logdir", str(logdir), flag, value])

@@ -1,4 +1,8 @@
-"""The planner against a REAL local LLM server (llama.cpp + SmolLM2-135M), through the openai client."""
+"""The planner against a REAL local LLM server, through the openai client.
+
+The server is ``python main.py serve`` (llama.cpp via xllamacpp, SmolLM2-135M-Instruct), started
+as a user starts it and stopped with SIGTERM; a server that cannot start fails these tests.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from main import main
-from planners.answers import AnswerBook
+from planners.answers import AnswerBook, write_answer_file
 from planners.llm import LLMClient, LLMConfig, LLMUnavailable
 from planners.planner import Planner
-from tests.llm_server import free_port, llama_server
+from serving.process import serving
+from serving.server import free_port
 
 TEXTS = ["Agent sees <key>, <door>, holds <nothing>.", "Agent sees <door>, holds <key>.",
          "Agent sees <nothing>, holds <nothing>."]
@@ -20,7 +25,8 @@ TEXTS = ["Agent sees <key>, <door>, holds <nothing>.", "Agent sees <door>, holds
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> str:
-    with llama_server(tmp_path_factory.mktemp("llama") / "server.log") as url:
+    with serving(["--port", "0", "--threads", "2"],
+                 tmp_path_factory.mktemp("llama") / "server.log") as url:
         yield url
 
 
@@ -71,6 +77,8 @@ def test_eval_teacher_live_then_replay_makes_zero_calls(server: str, tmp_path: P
                  "--llm_constrain"]) == 0
     out = capsys.readouterr().out
     assert f"live LLM 'meta_controller' at {server}" in out
+    # progress while the LLM is asked: one line per text, with the running counts
+    assert "LLM: 'Agent sees" in out and "usable of" in out and "calls" in out
     live = tmp_path / "ppo" / "simpledoorkey" / "teach" / "live"
     results = json.loads((live / "results.json").read_text())
     assert results["planner"]["llm_calls"] > 0
@@ -81,6 +89,49 @@ def test_eval_teacher_live_then_replay_makes_zero_calls(server: str, tmp_path: P
     replay = json.loads((tmp_path / "ppo" / "simpledoorkey" / "teach" / "replay" /
                          "results.json").read_text())
     assert replay["planner"]["llm_calls"] == 0 and replay["planner"]["texts_asked"] == 0
+
+
+def test_run_from_an_answer_file_records_a_complete_file(server: str, tmp_path: Path,
+                                                          capsys):
+    """--answers_file F --llm_url URL: the recorded file holds F's answers and the new ones, so
+    replaying it alone (offline) covers the whole run."""
+    shipped = AnswerBook.load("SimpleDoorKey").entries
+    missing = "Agent sees <nothing>, holds <nothing>."  # the first text of every episode
+    partial = tmp_path / "partial.json"
+    write_answer_file(partial, "SimpleDoorKey",
+                      {t: e for t, e in shipped.items() if t != missing}, "all but one text")
+    common = ["eval", "--task", "SimpleDoorKey", "--loaddir", "teach", "--logdir", str(tmp_path),
+              "--eval_teacher", "--num_eval", "2", "--num_videos", "0", "--num_envs", "2"]
+    assert main([*common, "--savedir", "partial", "--answers_file", str(partial),
+                 "--offline_planner"]) == 2
+    assert repr(missing) in capsys.readouterr().err
+    assert main([*common, "--savedir", "live", "--answers_file", str(partial), "--llm_url",
+                 server, "--n_ask", "2", "--llm_constrain"]) == 0
+    recorded = tmp_path / "ppo" / "simpledoorkey" / "teach" / "live" / "llm_answers.json"
+    entries = json.loads(recorded.read_text())["entries"]
+    assert set(entries) == set(shipped)
+    assert entries[missing]["replies"] and len(entries[missing]["replies"]) >= 2
+    assert main([*common, "--savedir", "replay", "--answers_file", str(recorded),
+                 "--offline_planner"]) == 0
+
+
+def test_cut_off_json_is_asked_again_with_a_larger_limit(server: str):
+    text = "Agent sees <box>, <door>, holds <nothing>."
+    cands = shipped_choices("KeyInBox")[text]
+    # 2 tokens cannot hold {"plan": ...}; 4 x 2 cannot either: counted as truncated
+    tight = Planner("KeyInBox", llm=LLMClient(LLMConfig(url=server, constrain=True,
+                                                        max_tokens=2)), n_ask=2, max_reasks=0,
+                    choices={text: cands}, progress=False)
+    tight.distribution(text)
+    assert tight.llm.truncation_retries == 2
+    assert tight.stats.truncated_replies == 2 and tight.stats.invalid_replies == 2
+    assert tight.recorded[text]["truncated"] == 2 and tight.recorded[text]["uniform_fallback"]
+    # 2 tokens, asked again with 64 x 2: the retry completes the JSON
+    roomy = LLMClient(LLMConfig(url=server, constrain=True, max_tokens=2,
+                                truncated_retry_factor=64))
+    reply = roomy.ask("system", "Pick a plan.", cands)
+    assert roomy.truncation_retries == 1 and not reply.truncated
+    assert json.loads(reply.text)["plan"] in cands
 
 
 def test_answers_command_records_every_text(server: str, tmp_path: Path, capsys):
@@ -94,7 +145,7 @@ def test_answers_command_records_every_text(server: str, tmp_path: Path, capsys)
     assert "covers 9 of the 9 texts" in capsys.readouterr().out
 
 
-def test_server_down_is_one_clear_line(capsys):
+def test_server_down_is_one_clear_line(capsys, tmp_path: Path):
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     client = LLMClient(LLMConfig(url=url, retries=2, backoff=0.05, timeout=2))
     t0 = time.time()
@@ -104,6 +155,6 @@ def test_server_down_is_one_clear_line(capsys):
     assert time.time() - t0 < 10
     code = main(["eval", "--task", "SimpleDoorKey", "--loaddir", "x", "--savedir", "y",
                  "--eval_teacher", "--llm_url", url, "--llm_retries", "0", "--num_eval", "1",
-                 "--logdir", "/tmp/ihac-test-llm-down"])
+                 "--logdir", str(tmp_path)])
     err_text = capsys.readouterr().err.strip()
     assert code == 2 and url in err_text and err_text.count("\n") == 0

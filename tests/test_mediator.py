@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 
 from envs import TASK_NAMES, make_env
+from planners.answers import PUBLISHED_TABLES
 from planners.mediator import (
     abstract_colours,
     concretize,
@@ -23,7 +23,7 @@ from planners.mediator import (
 from planners.oracle import oracle_plan
 from planners.skills import parse_plan, plan_action
 
-PUBLISHED = Path("/work/shared/reference/published_teacher_answers.json")
+PUBLISHED = PUBLISHED_TABLES
 WALL, EMPTY = (2, 0, 0), (1, 0, 0)
 
 
@@ -73,8 +73,16 @@ CASES = [
      "Agent sees <door>, holds <key>.", {"door": (6, 2)}, "key"),
     ("ColoredDoorKey", make_obs((8, 8), (3, 3, 2), {(1, 1): key("blue"), (4, 4): key("red"),
                                                     (7, 5): door("green")}),
-     "Agent sees <red key>, <blue key>, <green door>, holds <nothing>.",
-     {"red key": (4, 4), "blue key": (1, 1), "green door": (7, 5)}, None),
+     "Agent sees <blue key>, <red key>, <green door>, holds <nothing>.",
+     {"blue key": (1, 1), "red key": (4, 4), "green door": (7, 5)}, None),
+    # the two keys in grid order (x, then y) as the original lists them, whatever their colours
+    ("ColoredDoorKey", make_obs((8, 8), (3, 3, 2), {(1, 1): key("red"), (4, 4): key("blue"),
+                                                    (7, 5): door("blue")}),
+     "Agent sees <red key>, <blue key>, <blue door>, holds <nothing>.",
+     {"red key": (1, 1), "blue key": (4, 4), "blue door": (7, 5)}, None),
+    ("ColoredDoorKey", make_obs((8, 8), (3, 3, 2), {(2, 5): key("red"), (2, 1): key("blue")}),
+     "Agent sees <blue key>, <red key>, holds <nothing>.",
+     {"blue key": (2, 1), "red key": (2, 5)}, None),
     ("ColoredDoorKey", make_obs((8, 8), (3, 3, 2), {(4, 4): key("grey")}, carried=key("purple")),
      "Agent sees <grey key>, holds <purple key>.", {"grey key": (4, 4)}, "purple key"),
     ("TwoDoor", make_obs((20, 20), (10, 9, 1), {(10, 10): key(), (19, 5): door(), (0, 12): door()},

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from envs import TASK_NAMES, make_env
-from planners.answers import AnswerBook, candidates_for, canonical_text, entries_from_published
+from main import main
+from planners.answers import (
+    PUBLISHED_TABLES,
+    AnswerBook,
+    candidates_for,
+    canonical_text,
+    entries_from_published,
+)
 from planners.llm import match_reply
 from planners.mediator import enumerate_texts, perceive
 from planners.planner import Planner
@@ -17,8 +24,7 @@ from planners.prompts import system_message, user_message
 from planners.teacher import Teacher, TeacherConfig
 from utils.errors import UserError
 
-PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "reference" / \
-    "published_teacher_answers.json"
+PUBLISHED = PUBLISHED_TABLES
 CANDS = ["explore", "go to <key>, pick up <key>", "pick up <key>",
          "go to <key>, pick up <key>, go to <door>, open <door>"]
 
@@ -35,6 +41,10 @@ CANDS = ["explore", "go to <key>, pick up <key>", "pick up <key>",
     ('{"plan": "pick up <key>"}', "pick up <key>"),
     ('{\n\n"plan"\n\n:\n\n"explore"\n\n}', "explore"),
     ("  **explore**  ", "explore"),
+    # a base model's continuation: the answer, then an echo of the prompt on the next lines
+    (' go to <key>, pick up <key>\nObservation: Agent sees <key>, holds <nothing>. Choose the '
+     'next rational action from ["explore", "go to <key>, pick up <key>", "pick up <key>"].',
+     "go to <key>, pick up <key>"),
 ])
 def test_messy_replies_map_onto_candidates(reply: str, expected: str):
     assert match_reply(reply, CANDS) == expected
@@ -42,7 +52,13 @@ def test_messy_replies_map_onto_candidates(reply: str, expected: str):
 
 @pytest.mark.parametrize("reply", [
     "", "The agent has reached the end of its task.",
-    "Pick up a container that contains <something>.", '{"plan": 3}', "go to east"])
+    "Pick up a container that contains <something>.", '{"plan": 3}', "go to east",
+    # echoes of the prompt name every candidate: not a choice
+    'Observation: Agent sees <key>, holds <nothing>. Choose the next rational action from '
+    '["explore", "go to <key>, pick up <key>", "pick up <key>"]. No further explanation.',
+    'Choose the next rational action from ["explore", "go to <key>, pick up <key>, go to <door>, '
+    'open <door>"]',
+    "explore, or go to <key>, pick up <key>"])
 def test_unusable_replies_are_none(reply: str):
     assert match_reply(reply, CANDS) is None
 
@@ -73,7 +89,6 @@ def test_coloured_texts_find_their_abstract_answers():
     assert dist[0] == ("go to <blue key>, pick up <blue key>", pytest.approx(0.72))
 
 
-@pytest.mark.skipif(not PUBLISHED.exists(), reason="../shared/reference not beside the repo")
 @pytest.mark.parametrize("task", ["SimpleDoorKey", "ColoredDoorKey", "TwoDoor", "LavaDoorKey"])
 def test_shipped_files_hold_the_published_distributions(task: str):
     published = json.loads(PUBLISHED.read_text())
@@ -141,3 +156,26 @@ def test_noise_options_change_the_teacher_only_when_on():
                       TeacherConfig(llm_noise="gaussian", llm_noise_ratio=50.0), seed=2)
     texts = {corrupt._noisy_text("Agent sees <key>, <door>, holds <nothing>.") for _ in range(50)}
     assert len(texts) > 1 and all(t.startswith("Agent sees") for t in texts)
+
+
+def test_uniform_planner_spreads_over_the_offered_candidates():
+    book = AnswerBook.load("ColoredDoorKey")
+    choices = {t: e["candidates"] for t, e in book.entries.items() if e.get("candidates")}
+    planner = Planner("ColoredDoorKey", uniform=True, choices=choices)
+    text = "Agent sees <red key>, <blue key>, <blue door>, holds <nothing>."
+    dist = planner.distribution(text)
+    assert [p for p, _ in dist] == candidates_for(text, choices)
+    assert all(q == pytest.approx(1 / len(dist)) for _, q in dist) and len(dist) > 1
+    assert "uniform" in planner.describe() and planner.stats.llm_calls == 0
+
+
+def test_uniform_planner_flag(tmp_path: Path, capsys):
+    args = ["eval", "--task", "SimpleDoorKey", "--loaddir", "t", "--savedir", "u",
+            "--logdir", str(tmp_path), "--eval_teacher", "--uniform_planner", "--num_eval", "2",
+            "--num_videos", "0", "--num_envs", "2"]
+    assert main(args) == 0
+    results = json.loads((tmp_path / "ppo" / "simpledoorkey" / "t" / "u" / "results.json")
+                         .read_text())
+    assert "uniform" in results["source"]
+    assert main([*args, "--llm_url", "http://127.0.0.1:1/v1"]) == 2
+    assert "--uniform_planner" in capsys.readouterr().err

@@ -132,6 +132,19 @@ def test_goto_refuses_a_walled_in_or_unknown_target() -> None:
     assert plan_action(parse_plan("go to <door>"), obs, p) == DONE
 
 
+def test_goto_an_unseen_object_explores_for_it() -> None:
+    """"go to <door>, open <door>" while the door is unseen (the published answer for "Agent sees
+    <nothing>, holds <key>.") explores instead of giving the done action."""
+    unseen = tuple((x, y) for x in range(4, 7) for y in range(7))  # the east half, door unknown
+    obs = make_obs((7, 7), (2, 3, 2), {}, carried=key(), unseen=unseen)
+    p = perceive("SimpleDoorKey", obs)
+    assert p.text == "Agent sees <nothing>, holds <key>."
+    explore = navigator(obs).explore()
+    assert explore is not None and explore != DONE
+    assert GoTo("door")(obs, p) == (explore, False)
+    assert plan_action(parse_plan("go to <door>, open <door>"), obs, p) == explore
+
+
 def test_goto_is_finished_when_holding_the_object() -> None:
     obs = make_obs((7, 7), (3, 3, 0), {(0, 3): door()}, carried=key())
     assert GoTo("key")(obs, perceive("SimpleDoorKey", obs)) == (None, True)

