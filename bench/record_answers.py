@@ -1,12 +1,13 @@
 """Record one LLM's answers for every text of every task: ``main.py serve`` + ``main.py answers``.
 
-    python bench/record_answers.py --model gemma-3-270m --out bench/results/teacher/answers/gemma-3-270m
-    python bench/record_answers.py --model smollm2 --tasks KeyInBox --out my_answers -- --n_ask 5
+    python bench/record_answers.py --model smollm2 --out bench/results/teacher/answers/smollm2-135m
+    python bench/record_answers.py --model gemma-3-270m --free_text --out DIR -- --n_ask 5
 
 Starts the model with ``python main.py serve --port 0`` (as a user would), runs
 ``python main.py answers --task T --llm_url URL --llm_constrain --n_ask 10 --out OUT/<task>.json``
-for each task (flags after ``--`` replace or extend those), stops the server, and writes
-OUT/command.txt. The files replay with ``--answers_file`` or as a column of bench/teacher.py.
+for each task (``--free_text``: without --llm_constrain; flags after ``--`` are added), stops
+the server, and writes OUT/command.txt. The files replay with ``--answers_file`` or as a
+column of bench/teacher.py.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--tasks", nargs="+", default=list(TASK_NAMES))
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--free_text", action="store_true",
+                        help="free-text replies mapped onto the candidates (no JSON schema)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -43,7 +46,7 @@ def main() -> None:
         for task in args.tasks:
             t0 = time.perf_counter()
             cmd = [sys.executable, str(ROOT / "main.py"), "answers", "--task", task, "--llm_url",
-                   server.url, "--llm_constrain", "--n_ask", "10",
+                   server.url, *([] if args.free_text else ["--llm_constrain"]), "--n_ask", "10",
                    "--out", str(out / f"{task.lower()}.json"), *extra]
             subprocess.run(cmd, check=True)
             print(f"{task}: {time.perf_counter() - t0:.0f} s", flush=True)
