@@ -14,6 +14,7 @@ from utils.config import Config
 
 LOSS_KEYS = ("Policy Loss", "Value Loss", "Entropy", "Approx KL", "Clip Frac", "Grad Norm",
              "Explained Variance", "Kickstart Loss", "Imitation Loss", "Value Align Loss")
+EVAL_CHUNK = 1024  # steps per forward pass when re-evaluating the whole rollout (no gradients)
 
 
 class PPO:
@@ -69,12 +70,8 @@ class PPO:
         if kickstart is not None:
             loss = loss + self.ks_coef * kickstart
         with torch.no_grad():
-            stats = {
-                "Policy Loss": policy_loss.item(), "Value Loss": value_loss.item(),
-                "Entropy": entropy.item(),
-                "Approx KL": ((ratio - 1) - log_ratio).mean().item(),
-                "Clip Frac": ((ratio - 1).abs() > cfg.clip).float().mean().item(),
-            }
+            stats = {"Policy Loss": policy_loss.item(), "Value Loss": value_loss.item(),
+                     "Entropy": entropy.item()}
             if kickstart is not None:
                 stats["Kickstart Loss"] = kickstart.item()
         return loss, stats
@@ -88,9 +85,28 @@ class PPO:
         loss = cfg.imitation_coef * (ce + cfg.value_align_coef * align)
         return loss, {"Imitation Loss": ce.item(), "Value Align Loss": align.item()}
 
+    @torch.no_grad()
+    def policy_change(self, storage: RolloutStorage) -> dict[str, float]:
+        """How far the update moved the student, over the whole rollout: the mean of
+        (r - 1) - log r (an unbiased, non-negative estimate of KL(pi_old || pi_new)) and the
+        fraction of steps with |r - 1| > clip, r = pi_new(a|s) / pi_student_at_collection(a|s)
+        (the student's own log-prob, also where guided sampling chose the action)."""
+        kl, clipped, n = 0.0, 0.0, 0
+        for mb in storage.in_order(EVAL_CHUNK, self.recurrence):
+            logits, _ = self.evaluate_minibatch(mb)
+            log_ratio = (torch.log_softmax(logits, -1).gather(1, mb.actions[:, None]).squeeze(1)
+                         - mb.logprobs).double()
+            ratio = log_ratio.exp()
+            kl += ((ratio - 1) - log_ratio).sum().item()
+            clipped += ((ratio - 1).abs() > self.cfg.clip).sum().item()
+            n += len(ratio)
+        return {"Approx KL": kl / n, "Clip Frac": clipped / n}
+
     def update(self, storage: RolloutStorage, generator: torch.Generator
                ) -> tuple[dict[str, float], int]:
-        """PPO epochs over the rollout: (mean of each statistic over minibatches, gradient steps)."""
+        """PPO epochs over the rollout: (statistics, gradient steps). The losses, entropy and
+        gradient norm are means over minibatches; Approx KL and Clip Frac measure the whole
+        update (``policy_change``, PPO phase only)."""
         totals: dict[str, list[float]] = {}
         steps = 0
         for _ in range(self.cfg.epochs):
@@ -105,6 +121,8 @@ class PPO:
                 for k, v in stats.items():
                     totals.setdefault(k, []).append(v)
         out = {k: float(np.mean(v)) for k, v in totals.items()}
+        if not self.imitation:
+            out.update(self.policy_change(storage))
         T = storage.step
         returns, values = storage.returns[:T], storage.values[:T]
         var = returns.var().item()

@@ -124,23 +124,36 @@ class RolloutStorage:
 
     def minibatches(self, batch_size: int, generator: torch.Generator, recurrence: int = 1
                     ) -> Iterator[Minibatch]:
-        """Shuffled minibatches over all T * N steps.
+        """One epoch: all T * N steps, shuffled, in round(T * N / batch_size) (at least 1)
+        minibatches of nearly equal size (they differ by at most one sequence), rather than full
+        batches and a small remainder that would take a full optimizer step of its own.
 
-        With ``recurrence`` > 1 a minibatch is batch_size // recurrence sequences of
-        ``recurrence`` consecutive steps of one env, laid out step-major: rows k*S..(k+1)*S-1 are
-        step k of the S sequences. T is a multiple of ``recurrence`` (collection ensures it).
+        With ``recurrence`` > 1 a minibatch is whole sequences of ``recurrence`` consecutive steps
+        of one env, laid out step-major: rows k*S..(k+1)*S-1 are step k of the S sequences. T is a
+        multiple of ``recurrence`` (collection ensures it).
         """
+        T, N = self.step, self.num_envs
+        starts = torch.arange(0, N * T, recurrence)
+        perm = starts[torch.randperm(len(starts), generator=generator)]
+        n_batches = min(len(starts), max(1, round(N * T / batch_size)))
+        yield from self._gather(torch.tensor_split(perm, n_batches), recurrence)
+
+    def in_order(self, batch_size: int, recurrence: int = 1) -> Iterator[Minibatch]:
+        """All T * N steps in storage order (env-major), in chunks of about ``batch_size`` steps
+        (whole sequences with ``recurrence`` > 1, laid out as in ``minibatches``)."""
+        T, N = self.step, self.num_envs
+        starts = torch.arange(0, N * T, recurrence)
+        yield from self._gather(torch.split(starts, max(1, batch_size // recurrence)), recurrence)
+
+    def _gather(self, batches: tuple[torch.Tensor, ...], recurrence: int) -> Iterator[Minibatch]:
+        """One Minibatch per tensor of sequence starts (flat env-major indices)."""
         T, N = self.step, self.num_envs
         # (T, N, ...) -> (N, T, ...) -> (N * T, ...): consecutive rows are consecutive steps
         flat = self.flat("obs", "actions", "logprobs", "values", "returns", "advantages", "masks",
                          "behaviour_logprobs", "teacher_probs", "teacher_values")
         memory = None if self.memory is None else \
             self.memory[:T].transpose(0, 1).reshape(N * T, -1)
-        starts = torch.arange(0, N * T, recurrence)
-        seqs_per_batch = max(1, batch_size // recurrence)
-        perm = starts[torch.randperm(len(starts), generator=generator)]
-        for b in range(0, len(perm), seqs_per_batch):
-            first = perm[b:b + seqs_per_batch]
+        for first in batches:
             idx = (first[None, :] + torch.arange(recurrence)[:, None]).reshape(-1)  # step-major
             yield Minibatch(
                 obs=flat["obs"][idx], actions=flat["actions"][idx],

@@ -40,10 +40,9 @@ class TeacherCriticLearner:
         """``epochs`` passes of minibatch SGD over the rollout; the mean loss."""
         f = storage.flat("obs", "next_obs", "rewards", "terminated", "teacher_probs")
         n, losses = len(f["obs"]), []
+        n_batches = max(1, round(n / self.cfg.batch_size))  # nearly equal, as the student's
         for _ in range(self.cfg.epochs):
-            perm = torch.randperm(n, generator=generator)
-            for b in range(0, n, self.cfg.batch_size):
-                i = perm[b:b + self.cfg.batch_size]
+            for i in torch.tensor_split(torch.randperm(n, generator=generator), n_batches):
                 loss = self.loss(f["obs"][i], f["next_obs"][i], f["rewards"][i],
                                  f["terminated"][i], f["teacher_probs"][i], student)
                 self.optimizer.zero_grad(set_to_none=True)

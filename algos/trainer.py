@@ -39,6 +39,19 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def _set_param_groups(optimizer: torch.optim.Optimizer, key: str, flag: str, value: float
+                      ) -> str | None:
+    """Set ``key`` (e.g. "lr") to ``value`` in every param group of a resumed optimizer; a line
+    to print if the checkpoint had another value."""
+    old = sorted({float(group[key]) for group in optimizer.param_groups})
+    for group in optimizer.param_groups:
+        group[key] = value
+    if old == [value]:
+        return None
+    return (f"resuming with --{flag} {value:g} (the checkpoint had "
+            f"{' / '.join(f'{v:g}' for v in old)})")
+
+
 class Trainer:
     """Trains one student with one seed into ``run_dir``; resumes from its checkpoint if any."""
 
@@ -93,15 +106,23 @@ class Trainer:
                             "--savedir, or a larger --n_itr / --total_env_steps to continue it")
         self.model.load_state_dict(state["model"])
         self.algo.optimizer.load_state_dict(state["optimizer"])
+        # a loaded optimizer state carries the hyperparameters it was saved with: this command's
+        # flags win (config.json records them)
+        changed = [_set_param_groups(self.algo.optimizer, "lr", "lr", self.cfg.lr),
+                   _set_param_groups(self.algo.optimizer, "eps", "adam_eps", self.cfg.adam_eps)]
         if self.critic is not None:
             self.critic.load_state_dict(state["teacher_critic"])
             self.critic_learner.optimizer.load_state_dict(state["teacher_critic_optimizer"])
+            changed.append(_set_param_groups(self.critic_learner.optimizer, "lr", "tc_lr",
+                                             self.cfg.tc_lr))
         self.counters.update(state["counters"])
         torch.set_rng_state(state["rng"]["torch"])
         self.sample_gen.set_state(state["rng"]["sample"])
         self.minibatch_gen.set_state(state["rng"]["minibatch"])
         print(f"resuming {self.run_dir} from iteration {done} ({self.counters['env_steps']:,} env "
               "steps); environments restart with fresh episodes")
+        for message in filter(None, changed):
+            print(message)
         return True
 
     def _finished(self, counters: dict[str, int]) -> bool:

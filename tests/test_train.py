@@ -147,3 +147,35 @@ def test_env_seed_list_trains_on_those_rooms_only(logdir: Path):
     trainer.vec._reset_env = spy
     trainer.train()
     assert set(seen) == {5, 6} and len(seen) > 2
+
+
+def test_resume_takes_the_new_learning_rates_and_adam_eps(logdir: Path, capsys):
+    from algos.trainer import Trainer
+    from utils.config import Config
+
+    def run(n_itr: int, **kw) -> Trainer:
+        cfg = Config(task="SimpleDoorKey", savedir="lr", logdir=str(logdir), algo="ihac",
+                     n_itr=n_itr, traj_per_itr=2, batch_size=32, num_envs=2, num_eval=1,
+                     **kw).validate()
+        return Trainer(cfg, 0, logdir / "lr")
+
+    run(1).train()
+    capsys.readouterr()
+    t = run(2, lr=1e-4, adam_eps=1e-5, tc_lr=0.003)
+    assert t.resumed
+    out = capsys.readouterr().out
+    assert "resuming with --lr 0.0001 (the checkpoint had 0.001)" in out
+    assert "resuming with --adam_eps 1e-05 (the checkpoint had 1e-08)" in out
+    assert "resuming with --tc_lr 0.003 (the checkpoint had 0.01)" in out
+    groups = t.algo.optimizer.param_groups
+    assert [(g["lr"], g["eps"]) for g in groups] == [(1e-4, 1e-5)] * len(groups)
+    assert [g["lr"] for g in t.critic_learner.optimizer.param_groups] == [0.003]
+    assert t.algo.optimizer.state  # Adam's moments did come from the checkpoint
+    t.train()  # and training continues with them
+    state = torch.load(logdir / "lr" / "acmodel.pt", weights_only=True)
+    assert state["counters"]["iteration"] == 2
+    assert state["optimizer"]["param_groups"][0]["lr"] == 1e-4
+    assert state["teacher_critic_optimizer"]["param_groups"][0]["lr"] == 0.003
+    capsys.readouterr()
+    run(3, lr=1e-4, adam_eps=1e-5, tc_lr=0.003)  # unchanged values: nothing to say
+    assert "resuming with" not in capsys.readouterr().out

@@ -1,0 +1,60 @@
+"""What one PPO update logs about the change of the policy, on real rollouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from algos.trainer import Trainer
+from utils.config import Config
+
+
+def collected(tmp_path: Path, **kw) -> Trainer:
+    cfg = Config(task="SimpleDoorKey", savedir="s", logdir=str(tmp_path), n_itr=10,
+                 traj_per_itr=2, batch_size=32, num_envs=2, num_eval=1, **kw).validate()
+    t = Trainer(cfg, 0, tmp_path / "s")
+    t.collect(t.vec.reset(), torch.zeros(2, t.model.memory_size) if t.model.recurrent else None,
+              torch.ones(2))
+    return t
+
+
+def test_approx_kl_is_the_change_of_the_whole_update_against_the_collecting_student(
+        tmp_path: Path):
+    # ihac with guidance: the actions come from the guided mixture, but the KL and the clip
+    # fraction measure how far the student moved from itself at collection
+    t = collected(tmp_path, algo="ihac", imitation_itr=0)
+    st, T = t.storage, t.storage.step
+    assert not torch.allclose(st.logprobs[:T], st.behaviour_logprobs[:T])
+    t.algo.ks_coef = t.kickstart_coef()
+    stats, steps = t.algo.update(st, t.minibatch_gen)
+    assert steps >= 3
+    f = st.flat("obs", "actions", "logprobs")
+    with torch.no_grad():
+        logits, _, _ = t.model(f["obs"])
+    log_r = torch.log_softmax(logits.double(), -1).gather(1, f["actions"][:, None]).squeeze(1) \
+        - f["logprobs"].double()
+    r = log_r.exp()
+    kl = ((r - 1) - log_r).mean().item()
+    clip_frac = ((r - 1).abs() > t.cfg.clip).double().mean().item()
+    assert kl > 1e-4  # the update did move the student
+    assert stats["Approx KL"] == pytest.approx(kl, rel=1e-3)
+    assert stats["Clip Frac"] == pytest.approx(clip_frac, abs=0.5 / len(r))
+    for key in ("Policy Loss", "Value Loss", "Entropy", "Kickstart Loss", "Grad Norm",
+                "Explained Variance"):
+        assert key in stats
+
+
+@pytest.mark.parametrize("recurrent", [False, True], ids=["cnn", "lstm"])
+def test_approx_kl_is_zero_when_the_update_changes_nothing(tmp_path: Path, recurrent: bool):
+    t = collected(tmp_path, algo="ppo", recurrent=recurrent)
+    for group in t.algo.optimizer.param_groups:
+        group["lr"] = 0.0
+    before = [p.clone() for p in t.model.parameters()]
+    stats, _ = t.algo.update(t.storage, t.minibatch_gen)
+    assert all(torch.equal(a, b) for a, b in zip(before, t.model.parameters(), strict=True))
+    # the student re-evaluated on the rollout (the LSTM from each sequence's stored memory)
+    # reproduces its log-probs at collection
+    assert stats["Approx KL"] == pytest.approx(0, abs=1e-6)
+    assert stats["Clip Frac"] == 0
