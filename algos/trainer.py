@@ -81,7 +81,8 @@ class Trainer:
                                       self.model.memory_size)
         self.sample_gen = torch.Generator().manual_seed(seed)     # action sampling
         self.minibatch_gen = torch.Generator().manual_seed(seed + 1)  # minibatch shuffling
-        self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0}
+        self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0,
+                         "imitation_iterations": 0}
         self.last_eval: tuple[int, float] | None = None  # (iteration, success rate)
         self.resumed = self._maybe_resume()
 
@@ -143,22 +144,46 @@ class Trainer:
         save_checkpoint(self.run_dir / CHECKPOINT_NAME, state)
 
     # ----- one iteration -----
+    def _remaining(self, frac: float) -> float:
+        """1 at env step 0, falling linearly to 0 at frac x total_env_steps (then 0)."""
+        return max(0.0, 1 - self.counters["env_steps"] / (frac * self.cfg.total_env_steps))
+
+    def imitating(self) -> bool:
+        """IHAC's imitation phase: the first --imitation_itr iterations, or the first
+        --imitation_frac of the env-step budget."""
+        cfg = self.cfg
+        if cfg.algo == "ihac" and cfg.imitation_frac:
+            return self.counters["env_steps"] < cfg.imitation_frac * cfg.total_env_steps
+        return self.counters["iteration"] < imitation_iterations(cfg)
+
     def guidance_coef(self) -> float:
         """IHAC's c: guide_coef * guide_decay ** (iteration // guide_decay_every), 0 below
-        guide_min; 0 for the other algorithms."""
+        guide_min (or linear to 0 at --guide_end_frac of the budget); 0 for the other
+        algorithms."""
         cfg = self.cfg
         if cfg.algo != "ihac":
             return 0.0
-        c = cfg.guide_coef * cfg.guide_decay ** (self.counters["iteration"] // cfg.guide_decay_every)
+        if cfg.guide_end_frac:
+            c = cfg.guide_coef * self._remaining(cfg.guide_end_frac)
+        else:
+            c = cfg.guide_coef * cfg.guide_decay ** (self.counters["iteration"]
+                                                     // cfg.guide_decay_every)
         return c if c >= cfg.guide_min else 0.0
 
     def kickstart_coef(self) -> float:
         """ks_coef - ks_decrement per PPO-phase policy update, floored at ks_min, 0 after
-        ks_updates. A policy update is one iteration's PPO epochs, as in the original (its
-        update_policy() steps the schedule once), not one minibatch gradient step."""
+        ks_updates (or linear to 0 at --ks_end_frac of the budget). A policy update is one
+        iteration's PPO epochs, as in the original (its update_policy() steps the schedule once),
+        not one minibatch gradient step."""
         cfg = self.cfg
-        u = max(0, self.counters["iteration"] - imitation_iterations(cfg))
-        if self.teacher is None or u >= cfg.ks_updates:
+        if self.teacher is None:
+            return 0.0
+        if cfg.ks_end_frac:
+            return cfg.ks_coef * self._remaining(cfg.ks_end_frac)
+        imitated = (self.counters["imitation_iterations"] if cfg.imitation_frac
+                    else imitation_iterations(cfg))
+        u = max(0, self.counters["iteration"] - imitated)
+        if u >= cfg.ks_updates:
             return 0.0
         return max(cfg.ks_min, cfg.ks_coef - cfg.ks_decrement * u)
 
@@ -258,7 +283,7 @@ class Trainer:
                 obs, memory, mask, episodes = self.collect(obs, memory, mask)
                 steps = self.storage.step * cfg.num_envs
                 c = self.counters
-                imitating = c["iteration"] < imitation_iterations(cfg)
+                imitating = self.imitating()
                 guide, ks = self.guidance_coef(), 0.0 if imitating else self.kickstart_coef()
                 self.algo.imitation, self.algo.ks_coef = imitating, ks
                 extra = {}
@@ -272,6 +297,7 @@ class Trainer:
                                   "Train/Teacher Agreement": self._agree / steps,
                                   **teacher_scalars(self.teacher)})
                 c["iteration"] += 1
+                c["imitation_iterations"] += int(imitating)
                 c["env_steps"] += steps
                 c["updates"] += gradient_steps
                 c["episodes"] += len(episodes)

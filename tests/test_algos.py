@@ -86,6 +86,23 @@ def test_schedules(tmp_path: Path):
     assert ppo.teacher is None and ppo.kickstart_coef() == 0
 
 
+def test_schedules_as_fractions_of_the_budget(tmp_path: Path):
+    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation_frac=0.1,
+                guide_end_frac=0.5, ks_end_frac=0.8, ks_coef=4.0)
+    for steps, imitating, c, ks in ((0, True, 1.0, 4.0), (9_999, True, 0.80002, 3.50005),
+                                    (10_000, False, 0.8, 3.5), (25_000, False, 0.5, 2.75),
+                                    (50_000, False, 0.0, 1.5), (80_000, False, 0.0, 0.0),
+                                    (99_000, False, 0.0, 0.0)):
+        t.counters["env_steps"] = steps
+        assert t.imitating() == imitating
+        assert t.guidance_coef() == pytest.approx(c)
+        assert t.kickstart_coef() == pytest.approx(ks)
+    # the original's per-update ks schedule counts PPO iterations after a budget-based imitation
+    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation_frac=0.1)
+    t.counters.update(iteration=120, imitation_iterations=20, env_steps=50_000)
+    assert t.kickstart_coef() == pytest.approx(10 - 0.005 * 100)
+
+
 def test_guided_sampling_follows_the_teacher_and_records_the_behaviour_policy(tmp_path: Path):
     t = trainer(tmp_path, algo="ihac")
     obs = t.vec.reset()

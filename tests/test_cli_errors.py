@@ -184,3 +184,15 @@ def test_ctrl_c_saves_a_checkpoint_and_rerun_resumes(tmp_path: Path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert f"resuming {run} from iteration {done}" in proc.stdout
+
+
+@pytest.mark.parametrize("args,named", [
+    (["--ks_end_frac", "0.5"], "--total_env_steps"),
+    (["--total_env_steps", "1000", "--guide_end_frac", "1.5"], "--guide_end_frac 1.5"),
+    (["--total_env_steps", "1000", "--imitation_frac", "0.3", "--ks_end_frac", "0.2"],
+     "--ks_end_frac 0.2")])
+def test_schedule_fractions_need_a_budget_and_order(capsys, logdir: Path, args: list[str],
+                                                    named: str):
+    code, err = run_main(capsys, ["train", "--task", "SimpleDoorKey", "--savedir", "x",
+                                  "--logdir", str(logdir), *args])
+    assert code == 2 and named in one_line(err)

@@ -144,6 +144,14 @@ class Config:
     ks_min: float = _flag(0.1, "kickstarting: floor of the weight", (TRAIN,))
     ks_updates: int = _flag(3000, "kickstarting: dropped after this many policy updates",
                             (TRAIN,))
+    imitation_frac: float = _flag(0.0, "ihac: the imitation phase lasts this fraction of "
+                                       "--total_env_steps (0: --imitation_itr decides)", (TRAIN,))
+    guide_end_frac: float = _flag(0.0, "ihac: c falls linearly from --guide_coef to 0 at this "
+                                       "fraction of --total_env_steps (0: the multiplicative "
+                                       "--guide_decay schedule)", (TRAIN,))
+    ks_end_frac: float = _flag(0.0, "kickstarting falls linearly from --ks_coef (env step 0) to 0 "
+                                    "at this fraction of --total_env_steps (0: the per-update "
+                                    "--ks_decrement schedule)", (TRAIN,))
     tc_lr: float = _flag(0.01, "ihac: teacher-critic learning rate", (TRAIN,))
     tc_gamma: float = _flag(0.9, "ihac: teacher-critic discount", (TRAIN,))
     tc_beta: float = _flag(0.5, "ihac: weight of CE(pi_T, pi_S) subtracted in the teacher-critic "
@@ -221,6 +229,17 @@ class Config:
         for name in ("guide_decay", "tc_gamma"):
             if not 0 <= getattr(self, name) <= 1:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be in [0, 1]")
+        fracs = ("imitation_frac", "guide_end_frac", "ks_end_frac")
+        for name in fracs:
+            if not 0 <= getattr(self, name) <= 1:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be in [0, 1] "
+                                "(a fraction of --total_env_steps; 0: off)")
+            if getattr(self, name) and not self.total_env_steps:
+                raise UserError(f"--{name} is a fraction of --total_env_steps: give "
+                                "--total_env_steps too")
+        if self.ks_end_frac and self.ks_end_frac <= self.imitation_frac:
+            raise UserError(f"--ks_end_frac {self.ks_end_frac} must be larger than --imitation_frac "
+                            f"{self.imitation_frac}: kickstarting acts after imitation")
         if not self.tc_lr > 0:
             raise UserError(f"--tc_lr {self.tc_lr} is invalid: it must be > 0")
         for name in ("n_ask", "llm_max_tokens"):
