@@ -13,7 +13,7 @@ from models import ACModel
 from utils.config import Config
 
 LOSS_KEYS = ("Policy Loss", "Value Loss", "Entropy", "Approx KL", "Clip Frac", "Grad Norm",
-             "Explained Variance", "Kickstart Loss", "Imitation Loss", "Value Align Loss")
+             "Explained Variance", "Kickstart Loss", "Imitation Loss", "Value Align Loss", "Epochs")
 EVAL_CHUNK = 1024  # steps per forward pass when re-evaluating the whole rollout (no gradients)
 
 
@@ -55,13 +55,19 @@ class PPO:
         logprobs = dist.log_prob(mb.actions)
         entropy = dist.entropy().mean()
         # the ratio against the policy that chose the action (the guided mixture in IHAC), or
-        # against the student's own log-prob as the original did (--ratio_wrt student)
+        # against the student's own log-prob as the original did (--ratio_wrt student); decoupled
+        # PPO clips against the student at collection and weights each sample by the truncated
+        # importance weight of that student against the behaviour policy (held fixed)
         old = mb.behaviour_logprobs if cfg.ratio_wrt == "behaviour" else mb.logprobs
         log_ratio = logprobs - old
         ratio = log_ratio.exp()
         surr1 = ratio * mb.advantages
         surr2 = ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * mb.advantages
-        policy_loss = -torch.min(surr1, surr2).mean()
+        surrogate = torch.min(surr1, surr2)
+        if cfg.ratio_wrt == "decoupled":
+            surrogate = surrogate * (mb.logprobs - mb.behaviour_logprobs).exp().clamp(
+                max=cfg.is_clip)
+        policy_loss = -surrogate.mean()
         values_clipped = mb.values + (values - mb.values).clamp(-cfg.clip, cfg.clip)
         value_loss = torch.max((values - mb.returns) ** 2,
                                (values_clipped - mb.returns) ** 2).mean()
@@ -74,6 +80,9 @@ class PPO:
                      "Entropy": entropy.item()}
             if kickstart is not None:
                 stats["Kickstart Loss"] = kickstart.item()
+            # for --target_kl: the student's change so far, against its policy at collection
+            student_log_ratio = logprobs - mb.logprobs
+            stats["_kl"] = ((student_log_ratio.exp() - 1) - student_log_ratio).mean().item()
         return loss, stats
 
     def imitation_loss(self, mb: Minibatch) -> tuple[torch.Tensor, dict[str, float]]:
@@ -108,10 +117,15 @@ class PPO:
         gradient norm are means over minibatches; Approx KL and Clip Frac measure the whole
         update (``policy_change``, PPO phase only)."""
         totals: dict[str, list[float]] = {}
-        steps = 0
+        steps = epochs = 0
+        target_kl = self.cfg.target_kl if not self.imitation else 0.0
         for _ in range(self.cfg.epochs):
+            epoch_kl = []
+            epochs += 1
             for mb in storage.minibatches(self.cfg.batch_size, generator, self.recurrence):
                 loss, stats = self.loss(mb)
+                if "_kl" in stats:
+                    epoch_kl.append(stats.pop("_kl"))
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 stats["Grad Norm"] = nn.utils.clip_grad_norm_(self.model.parameters(),
@@ -120,7 +134,10 @@ class PPO:
                 steps += 1
                 for k, v in stats.items():
                     totals.setdefault(k, []).append(v)
+            if target_kl and epoch_kl and np.mean(epoch_kl) > target_kl:
+                break  # the policy moved far enough for this batch (CleanRL's early stop)
         out = {k: float(np.mean(v)) for k, v in totals.items()}
+        out["Epochs"] = float(epochs)
         if not self.imitation:
             out.update(self.policy_change(storage))
         T = storage.step

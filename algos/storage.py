@@ -92,13 +92,14 @@ class RolloutStorage:
         self.bootstrap[t] = bootstrap
         self.step += 1
 
-    def compute_returns(self, last_values: torch.Tensor, gamma: float, gae_lambda: float | None
-                        ) -> None:
+    def compute_returns(self, last_values: torch.Tensor, gamma: float, gae_lambda: float | None,
+                        normalise: bool = True) -> None:
         """Discounted Monte-Carlo returns (``gae_lambda`` None) or GAE(lambda) advantages.
 
         Bootstraps with V(final obs) at time-limit cuts and with ``last_values`` (V of the next
         obs) for episodes still running when collection stopped; no bootstrap after termination.
-        Advantages are returns - values, normalised over the whole batch.
+        Advantages are returns - values, normalised over the whole batch (unless ``normalise``
+        is False).
         """
         T = self.step
         next_ret = last_values.clone()  # return / value after the last stored step
@@ -120,7 +121,7 @@ class RolloutStorage:
                 self.returns[t] = next_adv + self.values[t]
             next_value = self.values[t]
         adv = self.returns[:T] - self.values[:T]
-        self.advantages[:T] = (adv - adv.mean()) / (adv.std() + 1e-8)
+        self.advantages[:T] = (adv - adv.mean()) / (adv.std() + 1e-8) if normalise else adv
 
     def minibatches(self, batch_size: int, generator: torch.Generator, recurrence: int = 1
                     ) -> Iterator[Minibatch]:

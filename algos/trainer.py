@@ -26,7 +26,7 @@ from utils.rundir import make_writable_dir
 
 TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEYS, "Guidance Coef",
                                       "KS Coef", "Phase", "Teacher Agreement",
-                                      "Teacher Critic Loss")] + list(TEACHER_KEYS)
+                                      "Teacher Critic Loss", "Learning Rate")] + list(TEACHER_KEYS)
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # what must agree between a checkpoint and the command that resumes it
 RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack")
@@ -144,6 +144,16 @@ class Trainer:
         save_checkpoint(self.run_dir / CHECKPOINT_NAME, state)
 
     # ----- one iteration -----
+    def learning_rate(self) -> float:
+        """--lr, or with --lr_schedule linear: --lr x the share of the budget still ahead
+        (env steps if --total_env_steps is set, else iterations)."""
+        cfg, c = self.cfg, self.counters
+        if cfg.lr_schedule == "constant":
+            return cfg.lr
+        done = (c["env_steps"] / cfg.total_env_steps if cfg.total_env_steps
+                else c["iteration"] / cfg.n_itr)
+        return cfg.lr * max(0.0, 1 - done)
+
     def _remaining(self, frac: float) -> float:
         """1 at env step 0, falling linearly to 0 at frac x total_env_steps (then 0)."""
         return max(0.0, 1 - self.counters["env_steps"] / (frac * self.cfg.total_env_steps))
@@ -253,7 +263,8 @@ class Trainer:
             _, last_values, _ = self.model(torch.from_numpy(obs).to(self.device),
                                            None if memory is None else
                                            (memory * mask[:, None]).to(self.device))
-        st.compute_returns(last_values.cpu() * mask, cfg.gamma, cfg.lam if cfg.gae else None)
+        st.compute_returns(last_values.cpu() * mask, cfg.gamma, cfg.lam if cfg.gae else None,
+                           normalise=cfg.adv_norm == "batch")
         return obs, memory, mask, episodes
 
     def _evaluate(self) -> dict[str, float]:
@@ -290,6 +301,10 @@ class Trainer:
                 if self.critic_learner is not None:
                     extra["Train/Teacher Critic Loss"] = self.critic_learner.update(
                         self.storage, self.model, self.minibatch_gen)
+                lr = self.learning_rate()
+                for group in self.algo.optimizer.param_groups:
+                    group["lr"] = lr
+                extra["Train/Learning Rate"] = lr
                 losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
                 if self.teacher is not None:
                     extra.update({"Train/Guidance Coef": guide, "Train/KS Coef": ks,

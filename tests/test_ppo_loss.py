@@ -128,6 +128,26 @@ def test_ppo_loss_matches_the_hand_computation(ratio_wrt: str):
     assert loss.item() == pytest.approx(expected["total"], rel=1e-9)
 
 
+def test_decoupled_ppo_weights_the_clipped_student_surrogate():
+    """--ratio_wrt decoupled: the ratio (and its clip) against the student at collection, each
+    sample weighted by min(is_clip, pi_S_old / pi_B)."""
+    ppo, mb = build("student")
+    ppo.cfg.ratio_wrt, ppo.cfg.is_clip = "decoupled", 0.6
+    shift = t([0.3 * (i + 1) for i in range(len(SAMPLES))])  # behaviour more likely than student
+    mb = mb._replace(behaviour_logprobs=mb.logprobs + shift)
+    _, stats = ppo.loss(mb)
+    weights = [min(0.6, math.exp(-0.3 * (i + 1))) for i in range(len(SAMPLES))]
+    assert weights[0] == 0.6 and weights[-1] < 0.6  # the truncation binds for some samples
+    expected = 0.0
+    for w, (r, a, *_) in zip(weights, SAMPLES, strict=True):
+        expected -= w * min(r * a, min(max(r, 1 - CLIP), 1 + CLIP) * a) / len(SAMPLES)
+    assert stats["Policy Loss"] == pytest.approx(expected, rel=1e-9)
+    # with the behaviour equal to the student it is the student-ratio PPO loss
+    same = mb._replace(behaviour_logprobs=mb.logprobs)
+    ppo.cfg.is_clip = 1.0
+    assert ppo.loss(same)[1]["Policy Loss"] == pytest.approx(hand()["Policy Loss"], rel=1e-9)
+
+
 def test_without_kickstarting_the_loss_has_no_teacher_term():
     ppo, mb = build("behaviour", ks=0.0)
     loss, stats = ppo.loss(mb)

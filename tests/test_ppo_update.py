@@ -58,3 +58,29 @@ def test_approx_kl_is_zero_when_the_update_changes_nothing(tmp_path: Path, recur
     # reproduces its log-probs at collection
     assert stats["Approx KL"] == pytest.approx(0, abs=1e-6)
     assert stats["Clip Frac"] == 0
+
+
+def test_target_kl_stops_the_epochs_early(tmp_path: Path):
+    full = collected(tmp_path / "a", algo="ppo", epochs=4)
+    stats, steps = full.algo.update(full.storage, full.minibatch_gen)
+    per_epoch = steps // 4
+    assert stats["Epochs"] == 4 and per_epoch >= 2
+    # a tiny target: the first epoch's later minibatches see the student moved past it, so the
+    # other epochs are skipped
+    early = collected(tmp_path / "b", algo="ppo", epochs=4, target_kl=1e-9)
+    stats, steps = early.algo.update(early.storage, early.minibatch_gen)
+    assert stats["Epochs"] == 1 and steps == per_epoch
+    # a target never reached changes nothing
+    loose = collected(tmp_path / "c", algo="ppo", epochs=4, target_kl=10.0)
+    assert loose.algo.update(loose.storage, loose.minibatch_gen)[1] == 4 * per_epoch
+
+
+def test_linear_learning_rate_reaches_zero_with_the_budget(tmp_path: Path):
+    t = collected(tmp_path, algo="ppo", lr=1e-3, lr_schedule="linear", total_env_steps=10_000)
+    for steps, lr in ((0, 1e-3), (2_500, 7.5e-4), (10_000, 0.0), (12_000, 0.0)):
+        t.counters["env_steps"] = steps
+        assert t.learning_rate() == pytest.approx(lr)
+    t = collected(tmp_path / "i", algo="ppo", lr=1e-3, lr_schedule="linear")  # by iterations
+    t.counters["iteration"] = 5
+    assert t.learning_rate() == pytest.approx(5e-4)
+    assert collected(tmp_path / "c", algo="ppo").learning_rate() == 1e-3  # constant

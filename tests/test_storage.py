@@ -167,3 +167,15 @@ def test_recurrent_epochs_split_whole_sequences_nearly_equally(T: int, N: int, b
         assert_rows_aligned(mb)
         seen += mb.actions.tolist()
     assert sorted(seen) == list(range(T * N))
+
+
+def test_advantages_without_normalisation_are_returns_minus_values():
+    st = RolloutStorage(4, 1, (1,))
+    for r, v in ((0.0, 0.5), (0.0, 0.2), (1.0, 0.9)):
+        st.add(torch.zeros(1, 1, dtype=torch.uint8), torch.zeros(1, dtype=torch.long),
+               torch.tensor([v]), torch.zeros(1), None, torch.ones(1))
+        st.record(torch.tensor([r]), torch.tensor([float(r > 0)]), torch.zeros(1),
+                  torch.zeros(1))
+    st.compute_returns(torch.zeros(1), 0.5, None, normalise=False)
+    assert torch.allclose(st.returns[:3, 0], torch.tensor([0.25, 0.5, 1.0]))
+    assert torch.allclose(st.advantages[:3, 0], torch.tensor([-0.25, 0.3, 0.1]))

@@ -159,8 +159,21 @@ class Config:
     tc_vmax: float = _flag(2.0, "ihac: teacher-critic targets are clipped to [0, tc_vmax]",
                            (TRAIN,))
     ratio_wrt: str = _flag("behaviour", "PPO importance ratio against the policy that chose the "
-                                        "action (behaviour) or the student (the original)",
-                           (TRAIN,), choices=("behaviour", "student"))
+                                        "action (behaviour), the student (the original), or "
+                                        "decoupled: clipped against the student at collection, "
+                                        "weighted by min(is_clip, pi_S_old / pi_B) (Hilton et "
+                                        "al. 2021)", (TRAIN,),
+                           choices=("behaviour", "student", "decoupled"))
+    is_clip: float = _flag(1.0, "--ratio_wrt decoupled: truncation of the behaviour importance "
+                                "weight", (TRAIN,))
+    target_kl: float = _flag(0.0, "stop an update's epochs once the mean approximate KL of an "
+                                  "epoch's minibatches (against the student at collection) "
+                                  "exceeds this (0: off)", (TRAIN,))
+    lr_schedule: str = _flag("constant", "learning rate: constant, or linear to 0 over the budget "
+                                         "(--total_env_steps, else --n_itr)", (TRAIN,),
+                             choices=("constant", "linear"))
+    adv_norm: str = _flag("batch", "advantages normalised over the batch (batch) or used as they "
+                                   "are (none)", (TRAIN,), choices=("batch", "none"))
     # --- the answers command ---
     out: str | None = _flag(None, "answers: the answer file to write (default: "
                                   "<logdir>/answers/<task>.json); plot: the output directory",
@@ -240,6 +253,8 @@ class Config:
         if self.ks_end_frac and self.ks_end_frac <= self.imitation_frac:
             raise UserError(f"--ks_end_frac {self.ks_end_frac} must be larger than --imitation_frac "
                             f"{self.imitation_frac}: kickstarting acts after imitation")
+        if not self.is_clip > 0 or self.target_kl < 0:
+            raise UserError("--is_clip must be > 0 and --target_kl >= 0 (0: off)")
         if not self.tc_lr > 0:
             raise UserError(f"--tc_lr {self.tc_lr} is invalid: it must be > 0")
         for name in ("n_ask", "llm_max_tokens"):
