@@ -29,7 +29,7 @@ TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEY
                                       "Teacher Critic Loss", "Learning Rate")] + list(TEACHER_KEYS)
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # what must agree between a checkpoint and the command that resumes it
-RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack")
+RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack", "obs_encoding")
 
 
 def format_duration(seconds: float) -> str:
@@ -62,7 +62,8 @@ class Trainer:
         episode_seeds = cycle_seeds(cfg.env_seed_list) if cfg.env_seed_list else None
         self.vec = VecEnv(cfg.task, cfg.num_envs, seed=seed, frame_stack=cfg.frame_stack,
                           episode_seeds=episode_seeds)
-        self.model = ACModel(self.vec.single_obs_shape, 7, cfg.recurrent).to(self.device)
+        self.model = ACModel(self.vec.single_obs_shape, 7, cfg.recurrent,
+                             cfg.obs_encoding).to(self.device)
         self.algo = PPO(self.model, cfg)
         self.teacher = self.critic = self.critic_learner = None
         if cfg.algo in ("ihac", "llm4teach"):
@@ -70,7 +71,8 @@ class Trainer:
 
             self.teacher = build_teacher(cfg, record_dir=run_dir, seed=seed)
         if cfg.algo == "ihac":
-            self.critic = TeacherCritic(self.vec.single_obs_shape).to(self.device)
+            self.critic = TeacherCritic(self.vec.single_obs_shape,
+                                        cfg.obs_encoding).to(self.device)
             self.critic_learner = TeacherCriticLearner(self.critic, cfg)
         self._agree = 0
         self.recurrence = self.algo.recurrence
@@ -96,8 +98,8 @@ class Trainer:
             return False
         state = load_checkpoint(path, task=self.cfg.task)
         saved = state["config"]
-        for key in RESUME_MUST_MATCH:
-            if saved.get(key) != getattr(self.cfg, key):
+        for key in RESUME_MUST_MATCH:  # a key older checkpoints lack had today's default
+            if saved.get(key, getattr(Config(), key)) != getattr(self.cfg, key):
                 raise UserError(f"{self.run_dir} holds a run with --{key} {saved.get(key)}, not "
                                 f"{getattr(self.cfg, key)}: use another --savedir")
         done = state["counters"]["iteration"]

@@ -51,7 +51,8 @@ def evaluate_students(cfg: Config) -> None:
         state = load_checkpoint(run_dir / CHECKPOINT_NAME, task=cfg.task)
         trained = config_from_dict(state["config"])
         w, h, c = make_env(cfg.task).observation_space.shape
-        model = ACModel((w, h, c * trained.frame_stack), 7, trained.recurrent)
+        model = ACModel((w, h, c * trained.frame_stack), 7, trained.recurrent,
+                        trained.obs_encoding)
         model.load_state_dict(state["model"])
         model.to(cfg.device)
         base = run_dir.parent if len(runs) > 1 else run_dir

@@ -6,6 +6,28 @@ import torch
 from torch import nn
 
 HIDDEN = 64
+# --obs_encoding onehot: each frame's 4 codes become 25 one-hot channels: MiniGrid's 11 object
+# types, 6 colours, 3 door states, and the direction channel's 5 values (4 = not the agent)
+ONEHOT_SIZES = (11, 6, 3, 5)
+ONEHOT_CHANNELS = sum(ONEHOT_SIZES)
+ENCODINGS = ("raw", "onehot")
+
+
+def in_channels(channels: int, encoding: str) -> int:
+    """Conv input channels for uint8 observations with ``channels`` (4 per frame)."""
+    return channels if encoding == "raw" else channels // 4 * ONEHOT_CHANNELS
+
+
+def encode(obs: torch.Tensor, encoding: str) -> torch.Tensor:
+    """uint8 (B, W, H, C) -> float (B, W, H, C') with C' = in_channels(C, encoding)."""
+    if encoding == "raw":
+        return obs.float()
+    b, w, h, c = obs.shape
+    offsets = torch.tensor([0, 11, 17, 20], device=obs.device)
+    limits = torch.tensor(ONEHOT_SIZES, device=obs.device) - 1
+    codes = torch.minimum(obs.view(b, w, h, c // 4, 4).long(), limits) + offsets
+    out = torch.zeros(b, w, h, c // 4, ONEHOT_CHANNELS, device=obs.device)
+    return out.scatter_(-1, codes, 1.0).view(b, w, h, -1)
 
 
 def conv_trunk(channels: int) -> nn.Sequential:
@@ -17,9 +39,9 @@ def conv_trunk(channels: int) -> nn.Sequential:
     )
 
 
-def embed(conv: nn.Sequential, obs: torch.Tensor) -> torch.Tensor:
+def embed(conv: nn.Sequential, obs: torch.Tensor, encoding: str = "raw") -> torch.Tensor:
     """uint8 (B, W, H, C) observations -> flat conv features (B, 64 * W * H)."""
-    x = conv(obs.permute(0, 3, 1, 2).float())  # (B, W, H, C) -> (B, C, W, H)
+    x = conv(encode(obs, encoding).permute(0, 3, 1, 2))  # (B, W, H, C) -> (B, C, W, H)
     # flatten in (W, H, C) order: the conv output is already laid out so in memory (the input
     # permute makes it channels-last), so this costs no copy (measured ~18% faster)
     return x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
@@ -28,18 +50,20 @@ def embed(conv: nn.Sequential, obs: torch.Tensor) -> torch.Tensor:
 class ACModel(nn.Module):
     """Three 3x3 convs (16, 32, 64; padding 1; ReLU), then separate actor and critic MLPs.
 
-    Input: uint8 observations (B, W, H, C) with C = 4 * frame_stack, as the envs emit them.
-    With ``recurrent`` an LSTM cell (hidden 64) sits between the CNN and both heads; its
-    memory is (B, 2 * 64) = concatenated (h, c).
+    Input: uint8 observations (B, W, H, C) with C = 4 * frame_stack, as the envs emit them,
+    fed as raw codes or one-hot channels (``encoding``). With ``recurrent`` an LSTM cell
+    (hidden 64) sits between the CNN and both heads; its memory is (B, 2 * 64) = concatenated
+    (h, c).
     """
 
     def __init__(self, obs_shape: tuple[int, int, int], n_actions: int = 7,
-                 recurrent: bool = False) -> None:
+                 recurrent: bool = False, encoding: str = "raw") -> None:
         super().__init__()
         width, height, channels = obs_shape
         self.obs_shape = tuple(obs_shape)
         self.recurrent = recurrent
-        self.conv = conv_trunk(channels)
+        self.encoding = encoding
+        self.conv = conv_trunk(in_channels(channels, encoding))
         embedding = 64 * width * height
         if recurrent:
             self.lstm = nn.LSTMCell(embedding, HIDDEN)
@@ -55,7 +79,7 @@ class ACModel(nn.Module):
     def forward(self, obs: torch.Tensor, memory: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Return (action logits (B, A), values (B,), next memory (B, 128) or None)."""
-        x = embed(self.conv, obs)
+        x = embed(self.conv, obs, self.encoding)
         if self.recurrent:
             if memory is None:
                 memory = x.new_zeros(x.shape[0], self.memory_size)
@@ -67,12 +91,13 @@ class ACModel(nn.Module):
 class TeacherCritic(nn.Module):
     """IHAC's teacher critic V_T: the student's CNN shape with one scalar head."""
 
-    def __init__(self, obs_shape: tuple[int, int, int]) -> None:
+    def __init__(self, obs_shape: tuple[int, int, int], encoding: str = "raw") -> None:
         super().__init__()
         width, height, channels = obs_shape
-        self.conv = conv_trunk(channels)
+        self.encoding = encoding
+        self.conv = conv_trunk(in_channels(channels, encoding))
         self.head = nn.Sequential(nn.Linear(64 * width * height, HIDDEN), nn.ReLU(),
                                   nn.Linear(HIDDEN, 1))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.head(embed(self.conv, obs)).squeeze(-1)
+        return self.head(embed(self.conv, obs, self.encoding)).squeeze(-1)

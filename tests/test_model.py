@@ -31,3 +31,24 @@ def test_recurrent_memory_carries_information():
     assert not torch.allclose(logits_with, logits_fresh)
     logits_none, _, _ = model(obs)
     assert torch.allclose(logits_none, logits_fresh)
+
+
+def test_onehot_encoding_sets_one_channel_per_code():
+    from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
+
+    from models.acmodel import encode
+
+    obs = torch.zeros(1, 3, 2, 8, dtype=torch.uint8)  # two stacked frames
+    obs[0, :, :, 3] = obs[0, :, :, 7] = 4             # direction channel: not the agent
+    obs[0, 1, 0, :4] = torch.tensor([OBJECT_TO_IDX["door"], COLOR_TO_IDX["blue"], 2, 4])
+    obs[0, 2, 1, 4:] = torch.tensor([OBJECT_TO_IDX["key"], COLOR_TO_IDX["red"], 0, 1])
+    x = encode(obs, "onehot")
+    assert x.shape == (1, 3, 2, 50) and (x.sum(-1) == 8).all()  # 4 codes x 2 frames per cell
+    on = set(torch.nonzero(x[0, 1, 0]).flatten().tolist())
+    assert on == {OBJECT_TO_IDX["door"], 11 + COLOR_TO_IDX["blue"], 17 + 2, 20 + 4,
+                  25 + 0, 25 + 11, 25 + 17, 25 + 20 + 4}  # frame 2 of that cell: unseen
+    assert 25 + OBJECT_TO_IDX["key"] in set(torch.nonzero(x[0, 2, 1]).flatten().tolist())
+    model = ACModel((3, 2, 8), encoding="onehot")
+    assert model.conv[0].in_channels == 50
+    logits, values, _ = model(obs)
+    assert logits.shape == (1, 7) and values.shape == (1,)

@@ -179,3 +179,18 @@ def test_resume_takes_the_new_learning_rates_and_adam_eps(logdir: Path, capsys):
     capsys.readouterr()
     run(3, lr=1e-4, adam_eps=1e-5, tc_lr=0.003)  # unchanged values: nothing to say
     assert "resuming with" not in capsys.readouterr().out
+
+
+def test_onehot_student_trains_evaluates_and_must_resume_as_onehot(logdir: Path, capsys):
+    common = ["--task", "SimpleDoorKey", "--logdir", str(logdir)]
+    assert main(["train", *common, "--savedir", "oh", "--algo", "ihac", "--obs_encoding",
+                 "onehot", *TINY]) == 0
+    state = torch.load(logdir / "ppo" / "simpledoorkey" / "oh" / "acmodel.pt", weights_only=True)
+    assert state["model"]["conv.0.weight"].shape[1] == 25
+    assert state["teacher_critic"]["conv.0.weight"].shape[1] == 25
+    assert main(["eval", *common, "--loaddir", "oh", "--savedir", "e", "--num_eval", "2",
+                 "--num_videos", "0"]) == 0
+    capsys.readouterr()
+    assert main(["train", *common, "--savedir", "oh", "--algo", "ihac", *TINY, "--n_itr",
+                 "3"]) == 2
+    assert "--obs_encoding onehot" in capsys.readouterr().err
