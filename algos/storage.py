@@ -74,10 +74,9 @@ class RolloutStorage:
         if self.memory is not None:
             self.memory[t] = memory
         self.behaviour_logprobs[t] = logprobs if behaviour_logprobs is None else behaviour_logprobs
-        if teacher_probs is not None:
-            self.teacher_probs[t] = teacher_probs
-        if teacher_values is not None:
-            self.teacher_values[t] = teacher_values
+        # zeros where the teacher (or its critic) was not consulted, never a stale iteration's
+        self.teacher_probs[t] = 0.0 if teacher_probs is None else teacher_probs
+        self.teacher_values[t] = 0.0 if teacher_values is None else teacher_values
 
     def record(self, rewards: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor,
                bootstrap: torch.Tensor, next_obs: torch.Tensor | None = None) -> None:

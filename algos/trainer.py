@@ -75,6 +75,8 @@ class Trainer:
                                         cfg.obs_encoding).to(self.device)
             self.critic_learner = TeacherCriticLearner(self.critic, cfg)
         self._agree = 0
+        # what this iteration's collection asks of the teacher and its critic (set in collect)
+        self._consult_teacher = self._consult_critic = False
         self.recurrence = self.algo.recurrence
         n = cfg.num_envs
         capacity = (self.vec.max_steps * math.ceil(cfg.traj_per_itr / n)
@@ -213,13 +215,13 @@ class Trainer:
             logp = torch.log_softmax(logits, dim=-1).cpu()
             teacher_probs = tc_values = None
             behaviour = logp
-            if self.teacher is not None:  # the teacher reads the newest frame
+            if self._consult_teacher:  # the teacher reads the newest frame
                 teacher_probs = torch.from_numpy(self.teacher.batch_probs(obs[..., -4:])).float()
                 self._agree += int((logp.argmax(1) == teacher_probs.argmax(1)).sum())
                 if guide > 0:
                     behaviour = torch.log_softmax(logp + guide * torch.log(teacher_probs + 1e-8),
                                                   dim=-1)
-            if self.critic is not None:
+            if self._consult_critic:
                 tc_values = self.critic(obs_t).cpu()
             actions = torch.multinomial(behaviour.exp(), 1, generator=self.sample_gen).squeeze(1)
         pick = actions[:, None]
@@ -234,6 +236,11 @@ class Trainer:
         episodes: list[Episode] = []
         guide = self.guidance_coef()
         self._agree = 0
+        # the schedules only fall: once guidance and kickstarting are both off the teacher is
+        # never needed again, and its critic serves only the imitation phase (value alignment)
+        self._consult_teacher = self.teacher is not None and (
+            guide > 0 or self.imitating() or self.kickstart_coef() > 0)
+        self._consult_critic = self.critic is not None and self.imitating()
         while True:
             obs_t = torch.from_numpy(obs)
             masked = None if memory is None else memory * mask[:, None]
@@ -300,7 +307,7 @@ class Trainer:
                 guide, ks = self.guidance_coef(), 0.0 if imitating else self.kickstart_coef()
                 self.algo.imitation, self.algo.ks_coef = imitating, ks
                 extra = {}
-                if self.critic_learner is not None:
+                if self._consult_critic:
                     extra["Train/Teacher Critic Loss"] = self.critic_learner.update(
                         self.storage, self.model, self.minibatch_gen)
                 lr = self.learning_rate()
@@ -310,8 +317,9 @@ class Trainer:
                 losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
                 if self.teacher is not None:
                     extra.update({"Train/Guidance Coef": guide, "Train/KS Coef": ks,
-                                  "Train/Phase": 0.0 if imitating else 1.0,
-                                  "Train/Teacher Agreement": self._agree / steps,
+                                  "Train/Phase": 0.0 if imitating else 1.0})
+                if self._consult_teacher:
+                    extra.update({"Train/Teacher Agreement": self._agree / steps,
                                   **teacher_scalars(self.teacher)})
                 c["iteration"] += 1
                 c["imitation_iterations"] += int(imitating)

@@ -5,29 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from models.encoding import encode, encoded_shape
+
 HIDDEN = 64
-# --obs_encoding onehot: each frame's 4 codes become 25 one-hot channels: MiniGrid's 11 object
-# types, 6 colours, 3 door states, and the direction channel's 5 values (4 = not the agent)
-ONEHOT_SIZES = (11, 6, 3, 5)
-ONEHOT_CHANNELS = sum(ONEHOT_SIZES)
-ENCODINGS = ("raw", "onehot")
-
-
-def in_channels(channels: int, encoding: str) -> int:
-    """Conv input channels for uint8 observations with ``channels`` (4 per frame)."""
-    return channels if encoding == "raw" else channels // 4 * ONEHOT_CHANNELS
-
-
-def encode(obs: torch.Tensor, encoding: str) -> torch.Tensor:
-    """uint8 (B, W, H, C) -> float (B, W, H, C') with C' = in_channels(C, encoding)."""
-    if encoding == "raw":
-        return obs.float()
-    b, w, h, c = obs.shape
-    offsets = torch.tensor([0, 11, 17, 20], device=obs.device)
-    limits = torch.tensor(ONEHOT_SIZES, device=obs.device) - 1
-    codes = torch.minimum(obs.view(b, w, h, c // 4, 4).long(), limits) + offsets
-    out = torch.zeros(b, w, h, c // 4, ONEHOT_CHANNELS, device=obs.device)
-    return out.scatter_(-1, codes, 1.0).view(b, w, h, -1)
 
 
 def conv_trunk(channels: int) -> nn.Sequential:
@@ -40,7 +20,7 @@ def conv_trunk(channels: int) -> nn.Sequential:
 
 
 def embed(conv: nn.Sequential, obs: torch.Tensor, encoding: str = "raw") -> torch.Tensor:
-    """uint8 (B, W, H, C) observations -> flat conv features (B, 64 * W * H)."""
+    """uint8 (B, W, H, C) observations -> flat conv features (B, 64 * W' * H')."""
     x = conv(encode(obs, encoding).permute(0, 3, 1, 2))  # (B, W, H, C) -> (B, C, W, H)
     # flatten in (W, H, C) order: the conv output is already laid out so in memory (the input
     # permute makes it channels-last), so this costs no copy (measured ~18% faster)
@@ -51,7 +31,8 @@ class ACModel(nn.Module):
     """Three 3x3 convs (16, 32, 64; padding 1; ReLU), then separate actor and critic MLPs.
 
     Input: uint8 observations (B, W, H, C) with C = 4 * frame_stack, as the envs emit them,
-    fed as raw codes or one-hot channels (``encoding``). With ``recurrent`` an LSTM cell
+    fed as raw codes, one-hot channels or an agent-centred one-hot map (``encoding``,
+    models/encoding.py). With ``recurrent`` an LSTM cell
     (hidden 64) sits between the CNN and both heads; its memory is (B, 2 * 64) = concatenated
     (h, c).
     """
@@ -59,11 +40,11 @@ class ACModel(nn.Module):
     def __init__(self, obs_shape: tuple[int, int, int], n_actions: int = 7,
                  recurrent: bool = False, encoding: str = "raw") -> None:
         super().__init__()
-        width, height, channels = obs_shape
+        width, height, channels = encoded_shape(obs_shape, encoding)
         self.obs_shape = tuple(obs_shape)
         self.recurrent = recurrent
         self.encoding = encoding
-        self.conv = conv_trunk(in_channels(channels, encoding))
+        self.conv = conv_trunk(channels)
         embedding = 64 * width * height
         if recurrent:
             self.lstm = nn.LSTMCell(embedding, HIDDEN)
@@ -93,9 +74,9 @@ class TeacherCritic(nn.Module):
 
     def __init__(self, obs_shape: tuple[int, int, int], encoding: str = "raw") -> None:
         super().__init__()
-        width, height, channels = obs_shape
+        width, height, channels = encoded_shape(obs_shape, encoding)
         self.encoding = encoding
-        self.conv = conv_trunk(in_channels(channels, encoding))
+        self.conv = conv_trunk(channels)
         self.head = nn.Sequential(nn.Linear(64 * width * height, HIDDEN), nn.ReLU(),
                                   nn.Linear(HIDDEN, 1))
 

@@ -106,12 +106,32 @@ def test_schedules_as_fractions_of_the_budget(tmp_path: Path):
 def test_guided_sampling_follows_the_teacher_and_records_the_behaviour_policy(tmp_path: Path):
     t = trainer(tmp_path, algo="ihac")
     obs = t.vec.reset()
+    t._consult_teacher = t._consult_critic = True  # what collect sets in the imitation phase
     actions, logp, behaviour, _, _, teacher_probs, tc_values = t._act(obs, None, guide=1.0)
     # the hard planner's one-hot dominates log(pi_T + 1e-8): the teacher's action is taken
     assert (actions == teacher_probs.argmax(1)).all()
     assert (behaviour > logp).all() and tc_values.shape == (2,)
     _, logp0, behaviour0, *_ = t._act(obs, None, guide=0.0)
     assert torch.allclose(logp0, behaviour0)
+
+
+def test_the_teacher_and_its_critic_rest_once_their_phases_end(tmp_path: Path):
+    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation_frac=0.1,
+                guide_end_frac=0.2, ks_end_frac=0.5)
+    calls = []
+    ask = t.teacher.batch_probs
+    t.teacher.batch_probs = lambda obs: calls.append(len(obs)) or ask(obs)
+    for steps, teacher, critic in ((0, True, True), (20_000, True, False),
+                                   (50_000, False, False)):
+        calls.clear()
+        t.counters["env_steps"] = steps
+        t.collect(t.vec.reset(), None, torch.ones(2))
+        T = t.storage.step
+        assert bool(calls) == teacher
+        assert (t.storage.teacher_probs[:T].sum(-1) == 1).all() if teacher else \
+            (t.storage.teacher_probs[:T] == 0).all()
+        assert (t.storage.teacher_values[:T] != 0).any() == critic
+        assert t._consult_critic == critic
 
 
 @pytest.mark.parametrize("timeout_value", ["bootstrap", "zero"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from models import ACModel
@@ -36,7 +37,7 @@ def test_recurrent_memory_carries_information():
 def test_onehot_encoding_sets_one_channel_per_code():
     from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 
-    from models.acmodel import encode
+    from models.encoding import encode
 
     obs = torch.zeros(1, 3, 2, 8, dtype=torch.uint8)  # two stacked frames
     obs[0, :, :, 3] = obs[0, :, :, 7] = 4             # direction channel: not the agent
@@ -50,5 +51,33 @@ def test_onehot_encoding_sets_one_channel_per_code():
     assert 25 + OBJECT_TO_IDX["key"] in set(torch.nonzero(x[0, 2, 1]).flatten().tolist())
     model = ACModel((3, 2, 8), encoding="onehot")
     assert model.conv[0].in_channels == 50
+    logits, values, _ = model(obs)
+    assert logits.shape == (1, 7) and values.shape == (1,)
+
+
+@pytest.mark.parametrize("heading, ahead, right", [(0, (3, 1), (2, 2)), (1, (2, 2), (1, 1)),
+                                                   (2, (1, 1), (2, 0)), (3, (2, 0), (3, 1))])
+def test_egocentric_encoding_puts_what_is_ahead_in_front(heading, ahead, right):
+    """Agent at (2, 1) of a 4 x 3 room: the cell one step ahead lands at row S//2 + 1 of the
+    centre column, the cell to its right at column S//2 + 1, whatever the heading."""
+    from minigrid.core.constants import OBJECT_TO_IDX
+
+    from models.encoding import egocentric, encode
+
+    obs = torch.zeros(1, 4, 3, 4, dtype=torch.uint8)
+    obs[..., 3] = 4
+    obs[0, 2, 1] = torch.tensor([OBJECT_TO_IDX["empty"], 0, 0, heading])
+    obs[0, ahead[0], ahead[1], 0] = OBJECT_TO_IDX["key"]
+    obs[0, right[0], right[1], 0] = OBJECT_TO_IDX["door"]
+    ego, inside = egocentric(obs)
+    c = 3  # S = 2 * max(4, 3) - 1 = 7, the agent at the centre (3, 3)
+    assert ego.shape == (1, 7, 7, 4) and ego[0, c, c, 3] == heading
+    assert ego[0, c + 1, c, 0] == OBJECT_TO_IDX["key"]
+    assert ego[0, c, c + 1, 0] == OBJECT_TO_IDX["door"]
+    assert inside.sum() == 12 and (ego[~inside] == 0).all()  # the room's 12 cells, no more
+    x = encode(obs, "egocentric")
+    assert x.shape == (1, 7, 7, 25)
+    assert (x[0][inside[0]].sum(-1) == 4).all() and (x[0][~inside[0]] == 0).all()
+    model = ACModel((4, 3, 4), encoding="egocentric")
     logits, values, _ = model(obs)
     assert logits.shape == (1, 7) and values.shape == (1,)

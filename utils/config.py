@@ -76,9 +76,11 @@ class Config:
     recurrence: int = _flag(4, "with --recurrent: steps of back-propagation through time", (TRAIN,))
     frame_stack: int = _flag(1, "stack the last k observations as channels", (TRAIN,))
     obs_encoding: str = _flag("raw", "the student's input: MiniGrid's raw codes (raw, as the "
-                                     "original) or one-hot channels per object type, colour, "
-                                     "state and direction (onehot)", (TRAIN,),
-                              choices=("raw", "onehot"))
+                                     "original), one-hot channels per object type, colour, "
+                                     "state and direction (onehot), or onehot on a map centred "
+                                     "on the agent and turned to its heading (egocentric)",
+                              (TRAIN,),
+                              choices=("raw", "onehot", "egocentric"))
     # --- machinery ---
     num_envs: int = _flag(16, "environments stepped together, one batched student forward per step")
     device: str = _flag("cpu", "torch device: cpu or cuda[:i]")

@@ -1,0 +1,108 @@
+"""How fast can the student network fit the teacher, as plain supervised learning, per input
+encoding? The imitation phase and kickstarting can do no better than this.
+
+    python bench/imitation_fit.py [--task SimpleDoorKey] [--states 20000] [--steps 1500]
+        [--encodings raw onehot egocentric] [--seed 0]
+
+States come from the teacher acting alone (what IHAC's guided sampling visits at first), labelled
+with the teacher's action distribution (the default hard planner: the action of one sampled plan).
+Held-out states come from other rooms. Printed per encoding and number of Adam steps (lr 1e-3,
+minibatches of 128, the student's defaults): held-out cross-entropy to the teacher's labels, and
+agreement (student argmax == the label's argmax). "teacher floor": the agreement of two
+independent labellings of the held-out states by the teacher itself, the most a student can reach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import torch
+
+from algos.teacher_critic import cross_entropy
+from envs import resolve_task
+from envs.vector import VecEnv
+from models import ACModel
+from models.encoding import ENCODINGS
+from planners import build_teacher
+from planners.teacher import TeacherPolicy
+from utils.config import Config
+
+
+def collect(task: str, n_states: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, object]:
+    """(obs (N, W, H, C) uint8, teacher probs (N, 7)) from the teacher acting alone."""
+    teacher = build_teacher(Config(task=task, offline_planner=True), seed=seed)
+    policy = TeacherPolicy(teacher, seed=seed)
+    vec = VecEnv(task, 16, seed=seed)
+    obs, states, labels = vec.reset(), [], []
+    while len(states) * 16 < n_states:
+        probs = teacher.batch_probs(obs)
+        states.append(torch.from_numpy(obs.copy()))
+        labels.append(torch.from_numpy(probs).float())
+        cum = probs.cumsum(axis=1)
+        actions = (cum < policy.rng.random((len(probs), 1)) * cum[:, -1:]).sum(axis=1)
+        obs = vec.step(actions)[0]
+    vec.close()
+    return torch.cat(states)[:n_states], torch.cat(labels)[:n_states], teacher
+
+
+def held_out_scores(model: ACModel, obs: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    with torch.no_grad():
+        logits = torch.cat([model(chunk)[0] for chunk in obs.split(1024)])
+    ce = cross_entropy(labels, logits).mean().item()
+    agree = (logits.argmax(1) == labels.argmax(1)).float().mean().item()
+    return ce, agree
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", default="SimpleDoorKey")
+    parser.add_argument("--states", type=int, default=20000)
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--encodings", nargs="+", default=list(ENCODINGS), choices=ENCODINGS)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    task = resolve_task(args.task)
+    train_obs, train_labels, _ = collect(task, args.states, args.seed)
+    test_obs, test_labels, teacher = collect(task, args.states // 4, args.seed + 777)
+    relabel = torch.from_numpy(teacher.batch_probs(test_obs.numpy())).float()
+    floor = (relabel.argmax(1) == test_labels.argmax(1)).float().mean().item()
+    print(f"{task}: {len(train_obs)} training states, {len(test_obs)} held-out states; teacher "
+          f"floor (agreement of two labellings) {floor:.3f}")
+    checkpoints = sorted({s for s in (150, 300, 600, 1000, args.steps) if s <= args.steps})
+    print("| encoding | " + " | ".join(f"{s} steps: CE / agree" for s in checkpoints)
+          + " | ms per step |")
+    print("|---|" + "---|" * (len(checkpoints) + 1))
+    for encoding in args.encodings:
+        torch.manual_seed(args.seed)
+        model = ACModel(train_obs.shape[1:], 7, encoding=encoding)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
+        gen = torch.Generator().manual_seed(args.seed)
+        cells, seconds, step = [], 0.0, 0
+        while step < args.steps:
+            for idx in torch.randperm(len(train_obs), generator=gen).split(128):
+                t0 = time.perf_counter()
+                logits = model(train_obs[idx])[0]
+                loss = cross_entropy(train_labels[idx], logits).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                seconds += time.perf_counter() - t0
+                step += 1
+                if step in checkpoints:
+                    ce, agree = held_out_scores(model, test_obs, test_labels)
+                    cells.append(f"{ce:.2f} / {agree:.3f}")
+                if step >= args.steps:
+                    break
+        print(f"| {encoding} | " + " | ".join(cells) + f" | {1000 * seconds / step:.1f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
