@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 ONEHOT_SIZES = (11, 6, 3, 5)
@@ -42,6 +44,7 @@ def onehot(obs: torch.Tensor) -> torch.Tensor:
     return out.scatter_(-1, codes, 1.0).view(b, w, h, -1)
 
 
+@lru_cache(maxsize=8)  # a forward pass needs the same table every time
 def _ego_offsets(size: int, device: torch.device) -> torch.Tensor:
     """(4, S, S, 2) map offsets of output cell (u, v) for each heading: u steps ahead (row),
     v steps to the right (column), u and v in [-(size - 1), size - 1]."""
