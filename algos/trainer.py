@@ -22,6 +22,7 @@ from utils.config import Config, imitation_iterations
 from utils.errors import TrainingInterrupted, UserError
 from utils.logger import RunLogger
 from utils.plots import plot_run
+from utils.presets import LEGACY_DEFAULTS
 from utils.rundir import make_writable_dir
 
 TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEYS, "Guidance Coef",
@@ -100,10 +101,12 @@ class Trainer:
             return False
         state = load_checkpoint(path, task=self.cfg.task)
         saved = state["config"]
-        for key in RESUME_MUST_MATCH:  # a key older checkpoints lack had today's default
-            if saved.get(key, getattr(Config(), key)) != getattr(self.cfg, key):
-                raise UserError(f"{self.run_dir} holds a run with --{key} {saved.get(key)}, not "
-                                f"{getattr(self.cfg, key)}: use another --savedir")
+        for key in RESUME_MUST_MATCH:  # a key older checkpoints lack had its legacy default
+            had = saved.get(key, LEGACY_DEFAULTS.get(key, getattr(Config(), key)))
+            if had != getattr(self.cfg, key):
+                raise UserError(f"{self.run_dir} holds a run with --{key} {had}, not "
+                                f"{getattr(self.cfg, key)}: give --{key} {had} to resume it, or "
+                                "use another --savedir")
         done = state["counters"]["iteration"]
         if self._finished(state["counters"]):
             raise UserError(f"{self.run_dir} is a finished run ({done} iterations, "

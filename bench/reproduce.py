@@ -16,6 +16,7 @@ compare the variants. Writes into --out:
   success as a horizontal line);
 - results.md: env steps to reach 0.5 and 0.9 mean eval success, final success and episode
   length, wall time per algorithm;
+- teacher.json: the teacher alone on the first --teacher_episodes held-out rooms;
 - command.txt: the command.
 """
 
@@ -34,19 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from utils.curves import load_runs, summarise, write_outputs  # noqa: E402
+from utils.summary import study_teacher  # noqa: E402
 
 ALGOS = ("ihac", "llm4teach", "ppo")
-
-
-def teacher_success(task: str, episodes: int = 100) -> float:
-    from algos.evaluate import run_episodes
-    from planners.answers import AnswerBook
-    from planners.planner import Planner
-    from planners.teacher import Teacher, TeacherPolicy
-
-    teacher = Teacher(task, Planner(task, AnswerBook.load(task)))
-    return run_episodes(TeacherPolicy(teacher), task, episodes, num_envs=16).summary()[
-        "Success Rate"]
 
 
 def parse_variants(parser: argparse.ArgumentParser, specs: list[str]) -> dict[str, list[str]]:
@@ -106,7 +97,7 @@ def main() -> None:
     if failed:
         sys.exit(f"runs failed: {failed} (see the .log files in {args.out})")
     runs = load_runs(logdir / "ppo" / args.task.lower())
-    teacher = teacher_success(args.task, args.teacher_episodes)
+    teacher = study_teacher(args.out, args.task, args.teacher_episodes)["success"]
     table = summarise(runs)
     write_outputs(args.out, runs, table, f"{args.task}: student alone on held-out rooms",
                   teacher)

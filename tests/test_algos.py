@@ -63,6 +63,10 @@ def test_same_seed_same_first_iteration(algo: str, logdir: Path):
     assert keys and [a[k] for k in keys] == [b[k] for k in keys]
 
 
+ITERATION_SCHEDULES = {"total_env_steps": 0, "imitation_frac": 0.0, "guide_end_frac": 0.0,
+                       "ks_end_frac": 0.0}
+
+
 def trainer(tmp_path: Path, **kw) -> Trainer:
     cfg = Config(task="SimpleDoorKey", savedir="s", logdir=str(tmp_path), n_itr=100,
                  traj_per_itr=2, batch_size=32, num_envs=2, num_eval=1, **kw).validate()
@@ -70,7 +74,9 @@ def trainer(tmp_path: Path, **kw) -> Trainer:
 
 
 def test_schedules(tmp_path: Path):
-    t = trainer(tmp_path, algo="ihac", guide_decay=0.5, guide_decay_every=10, guide_min=0.1)
+    # the original's iteration-counted schedules (--preset original)
+    t = trainer(tmp_path, algo="ihac", guide_decay=0.5, guide_decay_every=10, guide_min=0.1,
+                **ITERATION_SCHEDULES)
     assert imitation_iterations(t.cfg) == 10  # n_itr / 10
     for itr, c in ((0, 1.0), (9, 1.0), (10, 0.5), (25, 0.25), (30, 0.125), (40, 0.0)):
         t.counters["iteration"] = itr
@@ -79,7 +85,7 @@ def test_schedules(tmp_path: Path):
     for itr, ks in ((10, 10.0), (110, 9.5), (1990, 0.1), (3009, 0.1), (3010, 0.0)):
         t.counters["iteration"] = itr
         assert t.kickstart_coef() == pytest.approx(ks)
-    l4t = trainer(tmp_path, algo="llm4teach")
+    l4t = trainer(tmp_path, algo="llm4teach", **ITERATION_SCHEDULES)
     assert l4t.guidance_coef() == 0 and l4t.kickstart_coef() == 10 and l4t.critic is None
     assert imitation_iterations(l4t.cfg) == 0
     ppo = trainer(tmp_path, algo="ppo")
@@ -98,7 +104,8 @@ def test_schedules_as_fractions_of_the_budget(tmp_path: Path):
         assert t.guidance_coef() == pytest.approx(c)
         assert t.kickstart_coef() == pytest.approx(ks)
     # the original's per-update ks schedule counts PPO iterations after a budget-based imitation
-    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation_frac=0.1)
+    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation_frac=0.1,
+                guide_end_frac=0.0, ks_end_frac=0.0)
     t.counters.update(iteration=120, imitation_iterations=20, env_steps=50_000)
     assert t.kickstart_coef() == pytest.approx(10 - 0.005 * 100)
 
@@ -192,7 +199,8 @@ def test_teacher_critic_update_uses_the_rollout(tmp_path: Path):
 def test_ratio_wrt_changes_the_policy_loss(tmp_path: Path):
     losses = {}
     for ratio in ("behaviour", "student"):
-        t = trainer(tmp_path / ratio, algo="ihac", ratio_wrt=ratio, imitation_itr=0)
+        t = trainer(tmp_path / ratio, algo="ihac", ratio_wrt=ratio, imitation_frac=0.0,
+                    imitation_itr=0)
         t.collect(t.vec.reset(), None, torch.ones(2))
         mb = next(t.storage.minibatches(32, torch.Generator().manual_seed(0)))
         losses[ratio] = t.algo.loss(mb)[1]["Policy Loss"]

@@ -187,7 +187,8 @@ def test_ctrl_c_saves_a_checkpoint_and_rerun_resumes(tmp_path: Path):
 
 
 @pytest.mark.parametrize("args,named", [
-    (["--ks_end_frac", "0.5"], "--total_env_steps"),
+    (["--total_env_steps", "0", "--imitation_frac", "0", "--guide_end_frac", "0",
+      "--ks_end_frac", "0.5"], "--ks_end_frac 0.5 is a fraction of --total_env_steps"),
     (["--total_env_steps", "1000", "--guide_end_frac", "1.5"], "--guide_end_frac 1.5"),
     (["--total_env_steps", "1000", "--imitation_frac", "0.3", "--ks_end_frac", "0.2"],
      "--ks_end_frac 0.2")])

@@ -20,11 +20,11 @@ def test_ablation_variants_run_with_their_flags_and_are_compared(tmp_path: Path)
            "--algos", "ihac", "--seeds", "0", "--budget", "600", "--eval_every", "300",
            "--num_eval", "2", "--teacher_episodes", "4", "--out", str(out),
            "--variant", "student_ratio=--ratio_wrt student", "--variant", "no_guidance=--guide_coef 0",
-           "--", *TINY_RUN]
+           "--variant", "orig=--preset original", "--", *TINY_RUN]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     runs = out / "log" / "ppo" / "simpledoorkey"
-    assert sorted(p.name for p in runs.iterdir()) == ["ihac-no_guidance_seed0",
+    assert sorted(p.name for p in runs.iterdir()) == ["ihac-no_guidance_seed0", "ihac-orig_seed0",
                                                       "ihac-student_ratio_seed0"]
     cfg = json.loads((runs / "ihac-student_ratio_seed0" / "config.json").read_text())
     assert cfg["ratio_wrt"] == "student" and cfg["guide_coef"] == 1.0 and cfg["num_envs"] == 4
@@ -34,9 +34,36 @@ def test_ablation_variants_run_with_their_flags_and_are_compared(tmp_path: Path)
     assert "| ihac-student_ratio | 1 |" in table and "| ihac-no_guidance | 1 |" in table
     with open(out / "evaluations.csv", newline="") as f:
         labels = {row["algo"] for row in csv.DictReader(f)}
-    assert labels == {"ihac-student_ratio", "ihac-no_guidance"}
+    assert labels == {"ihac-student_ratio", "ihac-no_guidance", "ihac-orig"}
     assert (out / "success.png").stat().st_size > 0
     assert "--variant" in (out / "command.txt").read_text()
+    teacher = json.loads((out / "teacher.json").read_text())
+    assert teacher["task"] == "SimpleDoorKey" and teacher["episodes"] == 4
+
+    # the summary the README quotes, computed from these runs
+    summary = tmp_path / "summary.csv"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "summary.py"), "--studies",
+                           str(out), "--out", str(summary)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(summary, newline="") as f:
+        rows = {row["variant"]: row for row in csv.DictReader(f)}
+    # --preset original (raw input, constant lr, iteration schedules) is named as such
+    assert sorted(rows) == ["no_guidance", "original-orig", "student_ratio"]
+    row = rows["student_ratio"]
+    assert (row["task"], row["algo"], row["seeds"], row["budget"]) == ("SimpleDoorKey", "ihac",
+                                                                        "1", "600")
+    assert float(row["teacher_success"]) == teacher["success"]
+    with open(out / "evaluations.csv", newline="") as f:
+        curve = [(int(r["env_steps"]), float(r["success_rate"])) for r in csv.DictReader(f)
+                 if r["algo"] == "ihac-student_ratio"]
+    assert float(row["final_success_mean"]) == curve[-1][1]
+    assert row["steps_to_0.5"] == next((str(s) for s, sr in curve if sr >= 0.5), "")
+    # one row per (task, algo, variant): the same study twice is refused in one line
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "summary.py"), "--studies",
+                           str(out), str(out), "--out", str(summary)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "both give SimpleDoorKey/ihac/" in done.stderr
 
 
 def test_a_malformed_variant_is_one_clear_error(tmp_path: Path):

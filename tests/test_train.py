@@ -156,7 +156,7 @@ def test_resume_takes_the_new_learning_rates_and_adam_eps(logdir: Path, capsys):
     def run(n_itr: int, **kw) -> Trainer:
         cfg = Config(task="SimpleDoorKey", savedir="lr", logdir=str(logdir), algo="ihac",
                      n_itr=n_itr, traj_per_itr=2, batch_size=32, num_envs=2, num_eval=1,
-                     **kw).validate()
+                     lr_schedule="constant", **kw).validate()
         return Trainer(cfg, 0, logdir / "lr")
 
     run(1).train()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from utils.errors import UserError
+from utils.presets import LEGACY_DEFAULTS, PRESETS, apply_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN, EVAL, ANSWERS, PLOT, SERVE = "train", "eval", "answers", "plot", "serve"
@@ -48,9 +49,16 @@ class Config:
     env_seed_list: list[int] | None = _flag(None, "train only on these env seeds (cycled); default: a "
                                                   "fresh room every episode, derived from the seed",
                                             (TRAIN,), nargs="+")
-    # --- PPO (docs/method.md section 4; defaults are the original's) ---
+    preset: str = _flag("default", "default: this project's settings; original: the original "
+                                   "code's input (raw), constant learning rate and schedules "
+                                   "counted in iterations with no env-step budget (flags given "
+                                   "explicitly win; docs/method.md section 5)", (TRAIN,),
+                        choices=PRESETS)
+    # --- PPO (docs/method.md section 4) ---
     n_itr: int = _flag(20000, "training iterations", (TRAIN,))
-    total_env_steps: int = _flag(0, "also stop once this many env steps are done (0: no limit)",
+    total_env_steps: int = _flag(300_000, "the env-step budget: stop once this many env steps "
+                                          "are done; the learning rate and the teacher's "
+                                          "handover (--*_frac) are fractions of it (0: no limit)",
                                  (TRAIN,))
     traj_per_itr: int = _flag(10, "minimum finished episodes collected per iteration", (TRAIN,))
     batch_size: int = _flag(128, "minibatch size; an iteration also collects >= 2 x batch_size "
@@ -75,7 +83,7 @@ class Config:
     recurrent: bool = _flag(False, "add an LSTM core to the student", (TRAIN,))
     recurrence: int = _flag(4, "with --recurrent: steps of back-propagation through time", (TRAIN,))
     frame_stack: int = _flag(1, "stack the last k observations as channels", (TRAIN,))
-    obs_encoding: str = _flag("raw", "the student's input: MiniGrid's raw codes (raw, as the "
+    obs_encoding: str = _flag("egocentric", "the student's input: MiniGrid's raw codes (raw, as the "
                                      "original), one-hot channels per object type, colour, "
                                      "state and direction (onehot), or onehot on a map centred "
                                      "on the agent and turned to its heading (egocentric)",
@@ -150,12 +158,12 @@ class Config:
     ks_min: float = _flag(0.1, "kickstarting: floor of the weight", (TRAIN,))
     ks_updates: int = _flag(3000, "kickstarting: dropped after this many policy updates",
                             (TRAIN,))
-    imitation_frac: float = _flag(0.0, "ihac: the imitation phase lasts this fraction of "
+    imitation_frac: float = _flag(0.1, "ihac: the imitation phase lasts this fraction of "
                                        "--total_env_steps (0: --imitation_itr decides)", (TRAIN,))
-    guide_end_frac: float = _flag(0.0, "ihac: c falls linearly from --guide_coef to 0 at this "
+    guide_end_frac: float = _flag(0.3, "ihac: c falls linearly from --guide_coef to 0 at this "
                                        "fraction of --total_env_steps (0: the multiplicative "
                                        "--guide_decay schedule)", (TRAIN,))
-    ks_end_frac: float = _flag(0.0, "kickstarting falls linearly from --ks_coef (env step 0) to 0 "
+    ks_end_frac: float = _flag(0.5, "kickstarting falls linearly from --ks_coef (env step 0) to 0 "
                                     "at this fraction of --total_env_steps (0: the per-update "
                                     "--ks_decrement schedule)", (TRAIN,))
     tc_lr: float = _flag(0.01, "ihac: teacher-critic learning rate", (TRAIN,))
@@ -175,7 +183,7 @@ class Config:
     target_kl: float = _flag(0.0, "stop an update's epochs once the mean approximate KL of an "
                                   "epoch's minibatches (against the student at collection) "
                                   "exceeds this (0: off)", (TRAIN,))
-    lr_schedule: str = _flag("constant", "learning rate: constant, or linear to 0 over the budget "
+    lr_schedule: str = _flag("linear", "learning rate: constant, or linear to 0 over the budget "
                                          "(--total_env_steps, else --n_itr)", (TRAIN,),
                              choices=("constant", "linear"))
     adv_norm: str = _flag("batch", "advantages normalised over the batch (batch) or used as they "
@@ -254,8 +262,9 @@ class Config:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be in [0, 1] "
                                 "(a fraction of --total_env_steps; 0: off)")
             if getattr(self, name) and not self.total_env_steps:
-                raise UserError(f"--{name} is a fraction of --total_env_steps: give "
-                                "--total_env_steps too")
+                raise UserError(f"--{name} {getattr(self, name)} is a fraction of "
+                                "--total_env_steps, which is 0 (no budget): give a budget, "
+                                f"--{name} 0, or --preset original")
         if self.ks_end_frac and self.ks_end_frac <= self.imitation_frac:
             raise UserError(f"--ks_end_frac {self.ks_end_frac} must be larger than --imitation_frac "
                             f"{self.imitation_frac}: kickstarting acts after imitation")
@@ -316,7 +325,9 @@ class _OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _add_flags(parser: argparse.ArgumentParser, command: str) -> None:
+def _add_flags(parser: argparse.ArgumentParser, command: str, given_only: bool = False) -> None:
+    """One flag per Config field the command accepts; ``given_only``: parse only the flags on
+    the command line (every default is argparse.SUPPRESS)."""
     for f in dataclasses.fields(Config):
         meta = f.metadata
         if command not in meta["commands"]:
@@ -343,32 +354,35 @@ def _add_flags(parser: argparse.ArgumentParser, command: str) -> None:
             elif isinstance(f.default, tuple):
                 kwargs["default"] = list(f.default)
                 kwargs["help"] += f" (default: {' '.join(map(str, f.default))})"
+        if given_only:
+            kwargs["default"] = argparse.SUPPRESS
         parser.add_argument(f"--{f.name}", **kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(given_only: bool = False) -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="main.py", description="IHAC / LLM4Teach / PPO on MiniGrid.")
     sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers,plot,serve}",
                                 parser_class=_OneLineParser)
     sub.required = True
-    _add_flags(sub.add_parser(TRAIN, help="train a student"), TRAIN)
-    _add_flags(sub.add_parser(EVAL, help="evaluate a trained student, or the teacher"), EVAL)
-    _add_flags(sub.add_parser(ANSWERS, help="record teacher answers for every text of a task "
-                                            "from an LLM"), ANSWERS)
-    _add_flags(sub.add_parser(PLOT, help="eval-success curves, CSV and table of several runs"),
-               PLOT)
-    _add_flags(sub.add_parser(SERVE, help="a local OpenAI-compatible LLM server (llama.cpp) to "
-                                          "pass as --llm_url"), SERVE)
+    helps = {TRAIN: "train a student", EVAL: "evaluate a trained student, or the teacher",
+             ANSWERS: "record teacher answers for every text of a task from an LLM",
+             PLOT: "eval-success curves, CSV and table of several runs",
+             SERVE: "a local OpenAI-compatible LLM server (llama.cpp) to pass as --llm_url"}
+    for command, text in helps.items():
+        _add_flags(sub.add_parser(command, help=text), command, given_only)
     return parser
 
 
 def parse_config(argv: list[str] | None = None) -> tuple[str, Config]:
     """Parse the command line into (command, validated Config)."""
     args = vars(build_parser().parse_args(argv))
+    given = set(vars(build_parser(given_only=True).parse_args(argv))) - {"command"}
     command = args.pop("command")
     cfg = Config()
     for k, v in args.items():
         setattr(cfg, k, v)
+    if command == TRAIN:
+        apply_preset(cfg, given)
     return command, cfg.validate()
 
 
@@ -376,7 +390,7 @@ def config_from_dict(d: dict[str, Any]) -> Config:
     """Rebuild a Config saved in a checkpoint or config.json (unknown keys are ignored)."""
     names = {f.name for f in dataclasses.fields(Config)}
     cfg = Config()
-    for k, v in d.items():
+    for k, v in {**LEGACY_DEFAULTS, **d}.items():
         if k in names:
             setattr(cfg, k, v)
     return cfg

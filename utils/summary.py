@@ -1,0 +1,125 @@
+"""bench/results/summary.csv: one row per (task, algorithm, variant) of the studies the README
+quotes, computed from their committed runs (never typed by hand).
+
+A study is a bench/reproduce.py output directory: runs under <study>/log/, and the teacher's
+line in <study>/teacher.json (measured and written there when missing).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+from utils.config import TRAIN, Config
+from utils.curves import Run, load_runs, summarise
+from utils.presets import LEGACY_DEFAULTS, ORIGINAL_PRESET
+
+COLUMNS = ("task", "algo", "variant", "seeds", "budget", "final_success_mean",
+           "final_success_std", "final_length_mean", "teacher_success", "teacher_length",
+           "steps_to_0.5", "steps_to_0.9", "study")
+TEACHER_FILE = "teacher.json"
+
+
+def measure_teacher(task: str, episodes: int = 100) -> dict[str, float]:
+    """The teacher alone (hard planner, shipped answers) on the first ``episodes`` held-out
+    rooms: the rooms every student evaluation uses, and more."""
+    from algos.evaluate import run_episodes
+    from planners.answers import AnswerBook
+    from planners.planner import Planner
+    from planners.teacher import Teacher, TeacherPolicy
+
+    teacher = Teacher(task, Planner(task, AnswerBook.load(task)))
+    s = run_episodes(TeacherPolicy(teacher), task, episodes, num_envs=16).summary()
+    return {"task": task, "episodes": episodes, "success": s["Success Rate"],
+            "length": s["Eplen"]}
+
+
+def study_teacher(study: Path, task: str, episodes: int = 100) -> dict[str, float]:
+    """<study>/teacher.json, measured and written first if it is missing."""
+    from envs import resolve_task
+
+    task = resolve_task(task)
+    path = study / TEACHER_FILE
+    if path.exists():
+        teacher = json.loads(path.read_text())
+        if teacher["task"] == task:
+            return teacher
+    teacher = measure_teacher(task, episodes)
+    path.write_text(json.dumps(teacher, indent=1) + "\n")
+    return teacher
+
+
+def _config(run: Run) -> dict:
+    return {**LEGACY_DEFAULTS, **json.loads((run.path / "config.json").read_text())}
+
+
+# config keys that say where a run lives, how long it runs and how it is watched, not how
+# it learns: a run with every other key at its default has the default settings
+NOT_SETTINGS = {"task", "savedir", "loaddir", "logdir", "policy", "algo", "seed_list", "seed",
+                "n_itr", "total_env_steps", "preset", "device", "num_threads", "num_eval",
+                "eval_interval", "eval_every_steps", "save_interval", "print_interval",
+                "deterministic", "num_videos"}
+
+
+def variant(run: Run) -> str:
+    """"" for a run with the default settings; else the part of its label after the algorithm
+    (bench/reproduce.py's --variant NAME), prefixed with "original" when it ran with the
+    original's settings (--preset original: raw input, constant lr, iteration schedules)."""
+    cfg, defaults = _config(run), Config().to_dict()
+    settings = [k for k, field in Config.__dataclass_fields__.items()
+                if TRAIN in field.metadata["commands"] and k not in NOT_SETTINGS]
+    if all(cfg.get(k, defaults[k]) == defaults[k] for k in settings):
+        return ""
+    name = run.algo.partition("-")[2]
+    original = all(cfg.get(k) == v for k, v in ORIGINAL_PRESET.items() if k != "total_env_steps")
+    return "-".join(filter(None, ["original" if original else "", name]))
+
+
+def _steps(x: float) -> str:
+    return "" if math.isnan(x) else str(round(x))  # NaN: never reached
+
+
+def study_rows(study: Path) -> list[dict[str, str]]:
+    """One row per (task, algorithm, variant) of one study."""
+    runs = [r for r in load_runs(study / "log") if r.steps]
+    groups: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
+    for r in runs:
+        groups[(_config(r)["task"], r.algo.partition("-")[0], variant(r))].append(r)
+    rows = []
+    for (task, algo, var), rs in sorted(groups.items()):
+        t = summarise([dataclasses.replace(r, algo=algo) for r in rs])[algo]
+        teacher = study_teacher(study, task)
+        rows.append({
+            "task": task, "algo": algo, "variant": var, "seeds": str(t["seeds"]),
+            "budget": str(max(_config(r)["total_env_steps"] for r in rs)),
+            "final_success_mean": f"{t['final_success']:.3f}",
+            "final_success_std": f"{t['final_success_std']:.3f}",
+            "final_length_mean": f"{t['final_length']:.1f}",
+            "teacher_success": f"{teacher['success']:.3f}",
+            "teacher_length": f"{teacher['length']:.1f}",
+            "steps_to_0.5": _steps(t["to_0.5"]), "steps_to_0.9": _steps(t["to_0.9"]),
+            "study": study.name})
+    return rows
+
+
+def write_summary(studies: list[Path], out: Path) -> list[dict[str, str]]:
+    """Rows of every study into ``out``; two studies giving the same (task, algo, variant) is an
+    error (the summary has one row per key)."""
+    rows, seen = [], {}
+    for study in studies:
+        for row in study_rows(study):
+            key = (row["task"], row["algo"], row["variant"])
+            if key in seen:
+                raise ValueError(f"{seen[key]} and {study.name} both give {'/'.join(key)}: "
+                                 "list one of them, or name a variant")
+            seen[key] = study.name
+            rows.append(row)
+    with open(out, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
