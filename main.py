@@ -1,4 +1,4 @@
-"""Entry point: ``python main.py train|eval|answers|plot|serve ...`` (see README.md)."""
+"""Entry point: ``python main.py train|eval|answers|plot|serve|sweep ...`` (see README.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ USES_TORCH = ("train", "eval", "answers")
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv[:1] == ["sweep"]:  # its own flags (sweep/plan.py), not one run's Config
+            from commands.sweep import main as sweep
+
+            sweep(argv[1:])
+            return 0
         command, cfg = parse_config(argv)
         if command in USES_TORCH:
             import torch
@@ -26,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except TrainingInterrupted as exc:
         print(exc, file=sys.stderr)
-        return 130
+        return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -20,6 +20,7 @@ from planners.teacher_scalars import TEACHER_KEYS, teacher_scalars
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from utils.config import Config, imitation_iterations
 from utils.errors import TrainingInterrupted, UserError
+from utils.interrupts import Interrupts
 from utils.logger import RunLogger
 from utils.plots import plot_run
 from utils.presets import LEGACY_DEFAULTS
@@ -30,7 +31,8 @@ TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEY
                                       "Teacher Critic Loss", "Learning Rate")] + list(TEACHER_KEYS)
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # what must agree between a checkpoint and the command that resumes it
-RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack", "obs_encoding")
+RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack", "obs_encoding",
+                     "ego_radius")
 
 
 def format_duration(seconds: float) -> str:
@@ -64,7 +66,7 @@ class Trainer:
         self.vec = VecEnv(cfg.task, cfg.num_envs, seed=seed, frame_stack=cfg.frame_stack,
                           episode_seeds=episode_seeds)
         self.model = ACModel(self.vec.single_obs_shape, 7, cfg.recurrent,
-                             cfg.obs_encoding).to(self.device)
+                             cfg.obs_encoding, cfg.ego_radius).to(self.device)
         self.algo = PPO(self.model, cfg)
         self.teacher = self.critic = self.critic_learner = None
         if cfg.algo in ("ihac", "llm4teach"):
@@ -73,7 +75,7 @@ class Trainer:
             self.teacher = build_teacher(cfg, record_dir=run_dir, seed=seed)
         if cfg.algo == "ihac":
             self.critic = TeacherCritic(self.vec.single_obs_shape,
-                                        cfg.obs_encoding).to(self.device)
+                                        cfg.obs_encoding, cfg.ego_radius).to(self.device)
             self.critic_learner = TeacherCriticLearner(self.critic, cfg)
         self._agree = 0
         # what this iteration's collection asks of the teacher and its critic (set in collect)
@@ -294,65 +296,81 @@ class Trainer:
         make_writable_dir(self.run_dir)
         (self.run_dir / "config.json").write_text(json.dumps(self._config_dict(), indent=2) + "\n")
         logger = RunLogger(self.run_dir, TRAIN_KEYS + TEST_KEYS,
-                           resume_at=self.counters["iteration"] if self.resumed else None)
+                           resume_at=(self.counters["iteration"], self.counters["env_steps"])
+                           if self.resumed else None)
         obs = self.vec.reset()
         memory = torch.zeros(cfg.num_envs, self.model.memory_size) if self.model.recurrent else None
         mask = torch.ones(cfg.num_envs)
-        start_itr, start_steps = self.counters["iteration"], self.counters["env_steps"]
-        start_time = time.time()
+        start = (self.counters["iteration"], self.counters["env_steps"], time.time())
+        interrupts = Interrupts()
         try:
-            while not self._finished(self.counters):
-                t0 = time.time()
-                obs, memory, mask, episodes = self.collect(obs, memory, mask)
-                steps = self.storage.step * cfg.num_envs
-                c = self.counters
-                imitating = self.imitating()
-                guide, ks = self.guidance_coef(), 0.0 if imitating else self.kickstart_coef()
-                self.algo.imitation, self.algo.ks_coef = imitating, ks
-                extra = {}
-                if self._consult_critic:
-                    extra["Train/Teacher Critic Loss"] = self.critic_learner.update(
-                        self.storage, self.model, self.minibatch_gen)
-                lr = self.learning_rate()
-                for group in self.algo.optimizer.param_groups:
-                    group["lr"] = lr
-                extra["Train/Learning Rate"] = lr
-                losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
-                if self.teacher is not None:
-                    extra.update({"Train/Guidance Coef": guide, "Train/KS Coef": ks,
-                                  "Train/Phase": 0.0 if imitating else 1.0})
-                if self._consult_teacher:
-                    extra.update({"Train/Teacher Agreement": self._agree / steps,
-                                  **teacher_scalars(self.teacher)})
-                c["iteration"] += 1
-                c["imitation_iterations"] += int(imitating)
-                c["env_steps"] += steps
-                c["updates"] += gradient_steps
-                c["episodes"] += len(episodes)
-                train = summarize(episodes)
-                scalars = {**{f"Train/{k}": v for k, v in train.items()},
-                           "Train/Episodes": len(episodes),
-                           "Train/SPS": steps / (time.time() - t0),
-                           **{f"Train/{k}": v for k, v in losses.items()}, **extra}
-                last = self._finished(c)
-                every = cfg.eval_every_steps
-                crossed = every > 0 and (c["env_steps"] // every > (c["env_steps"] - steps) // every)
-                if c["iteration"] % cfg.eval_interval == 0 or last or crossed:
-                    scalars.update(self._evaluate())
-                logger.log(c["iteration"], c["env_steps"], scalars)
-                if c["iteration"] % cfg.save_interval == 0 or last:
-                    self.save()
-                    plot_run(self.run_dir, f"{cfg.algo} on {cfg.task}, seed {self.seed}")
-                if c["iteration"] % cfg.print_interval == 0 or last:
-                    self._print_progress(scalars, self._eta(start_itr, start_steps, start_time))
+            with interrupts:
+                while not self._finished(self.counters):
+                    t0 = time.time()
+                    obs, memory, mask, episodes = self.collect(obs, memory, mask)
+                    with interrupts.deferred():  # the iteration is committed whole or not at all
+                        self._commit(episodes, logger, t0, start)
         except KeyboardInterrupt:
+            done = self.counters["iteration"]
+            code = 128 + (interrupts.signum or 2)
+            if interrupts.forced:
+                raise TrainingInterrupted(
+                    f"interrupted twice ({interrupts.name}) during an update: nothing saved; the "
+                    f"checkpoint in {self.run_dir} stands; run the same command again to resume",
+                    code) from None
             self.save()
             raise TrainingInterrupted(
-                f"interrupted: checkpoint saved at iteration {self.counters['iteration']} in "
-                f"{self.run_dir}; run the same command again to resume") from None
+                f"interrupted ({interrupts.name}): checkpoint saved at iteration {done} in "
+                f"{self.run_dir}; run the same command again to resume", code) from None
         finally:
             logger.close()
             self.vec.close()
+
+    def _commit(self, episodes: list[Episode], logger: RunLogger, t0: float,
+                start: tuple[int, int, float]) -> None:
+        """The rest of an iteration after its collection: the updates, the counters, the
+        evaluation when due, the log row and the checkpoint when due."""
+        cfg, steps = self.cfg, self.storage.step * self.cfg.num_envs
+        c = self.counters
+        imitating = self.imitating()
+        guide, ks = self.guidance_coef(), 0.0 if imitating else self.kickstart_coef()
+        self.algo.imitation, self.algo.ks_coef = imitating, ks
+        extra = {}
+        if self._consult_critic:
+            extra["Train/Teacher Critic Loss"] = self.critic_learner.update(
+                self.storage, self.model, self.minibatch_gen)
+        lr = self.learning_rate()
+        for group in self.algo.optimizer.param_groups:
+            group["lr"] = lr
+        extra["Train/Learning Rate"] = lr
+        losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
+        if self.teacher is not None:
+            extra.update({"Train/Guidance Coef": guide, "Train/KS Coef": ks,
+                          "Train/Phase": 0.0 if imitating else 1.0})
+        if self._consult_teacher:
+            extra.update({"Train/Teacher Agreement": self._agree / steps,
+                          **teacher_scalars(self.teacher)})
+        c["iteration"] += 1
+        c["imitation_iterations"] += int(imitating)
+        c["env_steps"] += steps
+        c["updates"] += gradient_steps
+        c["episodes"] += len(episodes)
+        train = summarize(episodes)
+        scalars = {**{f"Train/{k}": v for k, v in train.items()},
+                   "Train/Episodes": len(episodes),
+                   "Train/SPS": steps / (time.time() - t0),
+                   **{f"Train/{k}": v for k, v in losses.items()}, **extra}
+        last = self._finished(c)
+        every = cfg.eval_every_steps
+        crossed = every > 0 and c["env_steps"] // every > (c["env_steps"] - steps) // every
+        if c["iteration"] % cfg.eval_interval == 0 or last or crossed:
+            scalars.update(self._evaluate())
+        logger.log(c["iteration"], c["env_steps"], scalars)
+        if c["iteration"] % cfg.save_interval == 0 or last:
+            self.save()
+            plot_run(self.run_dir, f"{cfg.algo} on {cfg.task}, seed {self.seed}")
+        if c["iteration"] % cfg.print_interval == 0 or last:
+            self._print_progress(scalars, self._eta(*start))
 
     def _eta(self, start_itr: int, start_steps: int, start_time: float) -> float:
         """Seconds left at this session's pace, by iterations or env steps, whichever ends first."""

@@ -64,6 +64,7 @@ def main() -> None:
     parser.add_argument("--states", type=int, default=20000)
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--encodings", nargs="+", default=list(ENCODINGS), choices=ENCODINGS)
+    parser.add_argument("--ego_radius", type=int, default=9, help="as main.py's --ego_radius")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -80,7 +81,7 @@ def main() -> None:
     print("|---|" + "---|" * (len(checkpoints) + 1))
     for encoding in args.encodings:
         torch.manual_seed(args.seed)
-        model = ACModel(train_obs.shape[1:], 7, encoding=encoding)
+        model = ACModel(train_obs.shape[1:], 7, encoding=encoding, ego_radius=args.ego_radius)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
         gen = torch.Generator().manual_seed(args.seed)
         cells, seconds, step = [], 0.0, 0

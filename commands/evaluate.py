@@ -15,6 +15,7 @@ from envs import make_env
 from models import ACModel
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from utils.config import Config, config_from_dict
+from utils.errors import UserError
 from utils.rundir import find_trained_runs, make_writable_dir, task_dir
 from utils.video import save_gif
 
@@ -24,6 +25,14 @@ def run(cfg: Config) -> None:
         evaluate_teacher(cfg)
     else:
         evaluate_students(cfg)
+
+
+def fresh_eval_dir(out: Path) -> Path:
+    """``out``, created; UserError if an earlier evaluation's results are there already."""
+    if (out / "results.json").exists():
+        raise UserError(f"{out} already holds an evaluation (results.json): give another "
+                        "--savedir, or remove that directory to evaluate into it again")
+    return make_writable_dir(out)
 
 
 def write_results(out: Path, summary: dict[str, Any], result: EvalResult) -> None:
@@ -46,17 +55,18 @@ def _result_line(who: str, summary: dict[str, Any], cfg: Config, out: Path) -> s
 
 def evaluate_students(cfg: Config) -> None:
     runs = find_trained_runs(cfg.logdir, cfg.policy, cfg.task, cfg.loaddir)
+    outs = [(run_dir.parent if len(runs) > 1 else run_dir) / cfg.savedir
+            / (run_dir.name if len(runs) > 1 else "") for run_dir in runs]
+    outs = [fresh_eval_dir(out) for out in outs]  # all refused before any is evaluated
     summaries = []
-    for run_dir in runs:
+    for run_dir, out in zip(runs, outs, strict=True):
         state = load_checkpoint(run_dir / CHECKPOINT_NAME, task=cfg.task)
         trained = config_from_dict(state["config"])
         w, h, c = make_env(cfg.task).observation_space.shape
         model = ACModel((w, h, c * trained.frame_stack), 7, trained.recurrent,
-                        trained.obs_encoding)
+                        trained.obs_encoding, trained.ego_radius)
         model.load_state_dict(state["model"])
         model.to(cfg.device)
-        base = run_dir.parent if len(runs) > 1 else run_dir
-        out = make_writable_dir(base / cfg.savedir / (run_dir.name if len(runs) > 1 else ""))
         result = evaluate(model, cfg.task, cfg.num_eval, num_envs=cfg.num_envs,
                           frame_stack=trained.frame_stack, deterministic=cfg.deterministic,
                           device=torch.device(cfg.device), seed=0, record=cfg.num_videos)
@@ -80,7 +90,7 @@ def evaluate_teacher(cfg: Config) -> None:
     from planners.teacher import TeacherPolicy
     from planners.teacher_scalars import teacher_scalars
 
-    out = make_writable_dir(task_dir(cfg.logdir, cfg.policy, cfg.task) / cfg.loaddir / cfg.savedir)
+    out = fresh_eval_dir(task_dir(cfg.logdir, cfg.policy, cfg.task) / cfg.loaddir / cfg.savedir)
     teacher = build_teacher(cfg, record_dir=out, seed=0)
     print(teacher.planner.describe(), flush=True)
     num_envs = min(cfg.num_envs, cfg.num_eval)

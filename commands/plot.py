@@ -1,8 +1,8 @@
 """python main.py plot --runs log/ppo/simpledoorkey --out comparison: curves of any runs.
 
 Groups the runs found under --runs by algorithm (from their config.json; runs that
-bench/reproduce.py named <algo>-<variant>_seed<s> by that label) and writes evaluations.csv,
-success.png and results.md into --out, as bench/reproduce.py does.
+`main.py sweep` named <algo>-<variant>_seed<s> by that label) and writes evaluations.csv,
+success.png and results.md into --out, as the sweep does per task.
 """
 
 from __future__ import annotations

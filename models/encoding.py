@@ -7,6 +7,10 @@
   cells ahead, one to the right" looks the same wherever the agent stands and whichever way it
   faces. The map grows to S x S, S = 2 * max(W, H) - 1, so that every cell of the room stays in
   view from any cell; cells beyond the room are all-zero (not even "unseen").
+  With ``ego_radius`` R > 0 the map keeps (2R + 1) x (2R + 1) cells around the agent, and every
+  cell farther away is folded onto the nearest edge cell (the channel-wise max): the edge says
+  "there is a door somewhere beyond, to the left", without the cost of the whole map. Rooms up to
+  R + 1 cells across (all tasks but TwoDoor, at the default R = 9) are not folded at all.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ ENCODINGS = ("raw", "onehot", "egocentric")
 _DIR_TO_VEC = torch.tensor([[1, 0], [0, 1], [-1, 0], [0, -1]])
 
 
-def encoded_shape(obs_shape: tuple[int, int, int], encoding: str) -> tuple[int, int, int]:
+def encoded_shape(obs_shape: tuple[int, int, int], encoding: str,
+                  ego_radius: int = 0) -> tuple[int, int, int]:
     """(W', H', C') of the network input for uint8 observations (W, H, C), C = 4 per frame."""
     w, h, c = obs_shape
     if encoding == "raw":
@@ -31,6 +36,8 @@ def encoded_shape(obs_shape: tuple[int, int, int], encoding: str) -> tuple[int, 
     if encoding == "onehot":
         return w, h, channels
     s = 2 * max(w, h) - 1
+    if ego_radius:
+        s = min(s, 2 * ego_radius + 1)
     return s, s, channels
 
 
@@ -76,11 +83,26 @@ def egocentric(obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return out.view(b, side, side, c) * inside[..., None], inside
 
 
-def encode(obs: torch.Tensor, encoding: str) -> torch.Tensor:
+def fold(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """float (B, S, S, C) centred map -> (B, S', S', C), S' = min(S, 2 * radius + 1): the cells
+    farther than ``radius`` from the centre along an axis are max-pooled into that axis's edge
+    cell, rows first, then columns (so a corner holds everything beyond both edges)."""
+    side = x.shape[1]
+    if not radius or side <= 2 * radius + 1:
+        return x
+    lo, hi = side // 2 - radius, side // 2 + radius
+    for dim in (1, 2):
+        x = torch.cat([x.narrow(dim, 0, lo + 1).amax(dim, keepdim=True),
+                       x.narrow(dim, lo + 1, hi - lo - 1),
+                       x.narrow(dim, hi, side - hi).amax(dim, keepdim=True)], dim=dim)
+    return x
+
+
+def encode(obs: torch.Tensor, encoding: str, ego_radius: int = 0) -> torch.Tensor:
     """uint8 (B, W, H, C) -> float network input (B, W', H', C') (``encoded_shape``)."""
     if encoding == "raw":
         return obs.float()
     if encoding == "onehot":
         return onehot(obs)
     ego, inside = egocentric(obs)
-    return onehot(ego) * inside[..., None]  # out-of-room cells: no channel at all
+    return fold(onehot(ego) * inside[..., None], ego_radius)  # out-of-room cells: no channel

@@ -81,3 +81,32 @@ def test_egocentric_encoding_puts_what_is_ahead_in_front(heading, ahead, right):
     model = ACModel((4, 3, 4), encoding="egocentric")
     logits, values, _ = model(obs)
     assert logits.shape == (1, 7) and values.shape == (1,)
+
+
+def test_ego_radius_folds_far_cells_onto_the_edge_in_their_direction():
+    """TwoDoor's 20 x 20 room, the agent near a corner, facing right: a door 15 cells ahead and 12
+    to the right is beyond the 9-cell radius on both axes, so it lands on the far corner of the
+    19 x 19 map; a key 3 cells ahead stays where it was. Rooms up to 10 x 10 are not folded."""
+    from minigrid.core.constants import OBJECT_TO_IDX
+
+    from models.encoding import encode, encoded_shape
+
+    obs = torch.zeros(1, 20, 20, 4, dtype=torch.uint8)
+    obs[..., 3] = 4
+    obs[0, 1, 2] = torch.tensor([OBJECT_TO_IDX["empty"], 0, 0, 0])  # heading 0: right, +x
+    obs[0, 16, 14, 0] = OBJECT_TO_IDX["door"]  # 15 ahead (+x), 12 to the right (+y)
+    obs[0, 4, 2, 0] = OBJECT_TO_IDX["key"]
+    full, folded = encode(obs, "egocentric"), encode(obs, "egocentric", ego_radius=9)
+    assert full.shape == (1, 39, 39, 25) and folded.shape == (1, 19, 19, 25)
+    assert encoded_shape((20, 20, 4), "egocentric", 9) == (19, 19, 25)
+    door, key = OBJECT_TO_IDX["door"], OBJECT_TO_IDX["key"]
+    assert full[0, 19 + 15, 19 + 12, door] == 1 and full[0, 19 + 3, 19, key] == 1
+    assert folded[0, 18, 18, door] == 1 and folded[0, ..., door].sum() == 1
+    assert folded[0, 9 + 3, 9, key] == 1 and folded[0, ..., key].sum() == 1
+    # the cells within the radius are untouched
+    assert torch.equal(folded[0, 1:18, 1:18], full[0, 11:28, 11:28])
+    small = obs[:, :10, :10]
+    assert torch.equal(encode(small, "egocentric", ego_radius=9), encode(small, "egocentric"))
+    model = ACModel((20, 20, 4), encoding="egocentric", ego_radius=9)
+    logits, values, _ = model(obs)
+    assert logits.shape == (1, 7) and values.shape == (1,) and model.conv[0].in_channels == 25

@@ -89,6 +89,9 @@ class Config:
                                      "on the agent and turned to its heading (egocentric)",
                               (TRAIN,),
                               choices=("raw", "onehot", "egocentric"))
+    ego_radius: int = _flag(9, "with egocentric input: keep this many cells around the agent and "
+                               "fold farther ones onto the map's edge (0: the whole map; rooms "
+                               "up to 10 x 10 are never folded at 9)", (TRAIN,))
     # --- machinery ---
     num_envs: int = _flag(16, "environments stepped together, one batched student forward per step")
     device: str = _flag("cpu", "torch device: cpu or cuda[:i]")
@@ -287,8 +290,9 @@ class Config:
         if self.offline_planner and self.llm_url:
             raise UserError("--offline_planner forbids network use, so --llm_url cannot be used "
                             "with it")
-        if self.num_videos < 0:
-            raise UserError(f"--num_videos {self.num_videos} is invalid: it must be >= 0")
+        for name in ("num_videos", "ego_radius"):
+            if getattr(self, name) < 0:
+                raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be >= 0")
         for name in ("lr", "adam_eps", "clip", "max_grad_norm"):
             if not getattr(self, name) > 0:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be > 0")
@@ -319,8 +323,8 @@ class _OneLineParser(argparse.ArgumentParser):
     """argparse prints usage plus a message; we print one line and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        hint = "python main.py train|eval|answers|plot|serve --help" if self.prog == "main.py" else \
-            f"python {self.prog} --help"
+        hint = "python main.py train|eval|answers|plot|serve|sweep --help" \
+            if self.prog == "main.py" else f"python {self.prog} --help"
         print(f"error: {message} (see: {hint})", file=sys.stderr)
         sys.exit(2)
 
@@ -361,7 +365,7 @@ def _add_flags(parser: argparse.ArgumentParser, command: str, given_only: bool =
 
 def build_parser(given_only: bool = False) -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="main.py", description="IHAC / LLM4Teach / PPO on MiniGrid.")
-    sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers,plot,serve}",
+    sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers,plot,serve,sweep}",
                                 parser_class=_OneLineParser)
     sub.required = True
     helps = {TRAIN: "train a student", EVAL: "evaluate a trained student, or the teacher",
@@ -370,6 +374,9 @@ def build_parser(given_only: bool = False) -> argparse.ArgumentParser:
              SERVE: "a local OpenAI-compatible LLM server (llama.cpp) to pass as --llm_url"}
     for command, text in helps.items():
         _add_flags(sub.add_parser(command, help=text), command, given_only)
+    # listed for --help only: main.py hands `sweep` to sweep/plan.py's parser
+    sub.add_parser("sweep", help="many runs (tasks x algorithms x variants x seeds) on Ray: "
+                   "python main.py sweep --help")
     return parser
 
 

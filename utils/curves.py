@@ -1,6 +1,6 @@
 """Evaluation curves of several runs: load them, compare algorithms, write CSV + PNG + table.
 
-Used by bench/reproduce.py and `python main.py plot`.
+Used by `python main.py sweep` (sweep/report.py) and `python main.py plot`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ class Run:
 
 
 def run_label(run_dir: Path, cfg: dict) -> str:
-    """bench/reproduce.py names runs <label>_seed<s> (label: algo or <algo>-<variant>); other
-    runs are labelled by their algorithm."""
+    """`main.py sweep` (and bench/reproduce.py before it) names runs <label>_seed<s> (label:
+    algo or <algo>-<variant>); other runs are labelled by their algorithm."""
     m = re.fullmatch(r"(.+)_seed\d+", run_dir.name)
     algo = cfg.get("algo", "?")
     return m.group(1) if m and m.group(1).split("-")[0] == algo else algo
@@ -52,7 +52,7 @@ def load_runs(*roots: Path) -> list[Run]:
     return runs
 
 
-def _grid(runs: list[Run]) -> tuple[np.ndarray, np.ndarray]:
+def eval_grid(runs: list[Run]) -> tuple[np.ndarray, np.ndarray]:
     """Align seeds by evaluation index: (mean env steps (E,), success (seeds, E))."""
     n = min(len(r.steps) for r in runs)
     steps = np.mean([r.steps[:n] for r in runs], axis=0)
@@ -68,7 +68,7 @@ def summarise(runs: list[Run]) -> dict[str, dict[str, float]]:
         if r.steps:
             by_algo[r.algo].append(r)
     for algo, rs in by_algo.items():
-        steps, success = _grid(rs)
+        steps, success = eval_grid(rs)
         mean = success.mean(axis=0)
 
         def first(threshold: float, steps=steps, mean=mean) -> float:
@@ -106,7 +106,7 @@ def write_outputs(out: Path, runs: list[Run], table: dict[str, dict[str, float]]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for algo in table:
         rs = [r for r in runs if r.algo == algo and r.steps]
-        steps, success = _grid(rs)
+        steps, success = eval_grid(rs)
         line, = ax.plot(steps, success.mean(axis=0), "o-", markersize=3,
                         label=f"{algo} ({len(rs)} seeds)")
         ax.fill_between(steps, success.min(axis=0), success.max(axis=0), alpha=0.2,

@@ -9,4 +9,9 @@ class UserError(Exception):
 
 
 class TrainingInterrupted(Exception):
-    """Ctrl-C during training, after the checkpoint was saved: main.py prints it, exits 130."""
+    """Ctrl-C or SIGTERM during training: main.py prints the message and exits with ``code``
+    (128 + the signal's number: 130 for Ctrl-C, 143 for SIGTERM)."""
+
+    def __init__(self, message: str, code: int = 130) -> None:
+        super().__init__(message)
+        self.code = code

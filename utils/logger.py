@@ -9,33 +9,47 @@ from pathlib import Path
 
 from torch.utils.tensorboard import SummaryWriter
 
+from utils.tbevents import cut_events
+
 CSV_NAME = "progress.csv"
+
+
+def _read_csv(path: Path) -> tuple[list[dict[str, str]], list[str] | None]:
+    if not path.exists() or path.stat().st_size == 0:
+        return [], None
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader), reader.fieldnames
 
 
 class RunLogger:
     """TensorBoard events + progress.csv in the run directory.
 
-    ``resume_at``: the iteration of the checkpoint a run resumes from. Rows logged after it (by
-    the interrupted process, after its last checkpoint) are dropped from the CSV and purged from
-    TensorBoard's view, so the curves do not double back. A fresh run that finds an old CSV
-    (a run killed before its first checkpoint) moves it aside rather than mixing the two.
+    ``resume_at``: (iteration, env steps) of the checkpoint a run resumes from. Rows and events
+    logged after it (by the interrupted process, after its last checkpoint) are dropped, so the
+    curves do not double back. A fresh run drops whatever an earlier process left without a
+    checkpoint (one killed before its first). Either says what it dropped.
     """
 
-    def __init__(self, run_dir: Path, fieldnames: list[str], resume_at: int | None = None) -> None:
+    def __init__(self, run_dir: Path, fieldnames: list[str],
+                 resume_at: tuple[int, int] | None = None) -> None:
         self.fieldnames = ["iteration", "env_steps", "wall_time", *fieldnames]
         path = run_dir / CSV_NAME
+        old_rows, header = _read_csv(path)
         rows: list[dict[str, str]] = []
-        purge_step = None
-        if path.exists() and path.stat().st_size > 0:
-            with open(path, newline="") as f:
-                reader = csv.DictReader(f)
-                old_rows, header = list(reader), reader.fieldnames
-            if resume_at is not None and header == self.fieldnames:
-                rows = [r for r in old_rows if int(r["iteration"]) <= resume_at]
-                purge_step = int(rows[-1]["env_steps"]) + 1 if rows else 0
-            else:
-                path.rename(path.with_name(f"progress.old-{int(time.time())}.csv"))
-        self.writer = SummaryWriter(log_dir=str(run_dir), flush_secs=10, purge_step=purge_step)
+        if resume_at is not None and header == self.fieldnames:
+            rows = [r for r in old_rows if int(r["iteration"]) <= resume_at[0]]
+        elif resume_at is not None and old_rows:  # another version's columns: keep them aside
+            path.rename(path.with_name(f"progress.old-{int(time.time())}.csv"))
+            old_rows = []
+        events = cut_events(run_dir, None if resume_at is None else resume_at[1])
+        if len(old_rows) > len(rows) or events:
+            after = ("logged after the checkpoint (iteration "
+                     f"{resume_at[0]})" if resume_at is not None else
+                     "of a run stopped before its first checkpoint: starting afresh")
+            print(f"note: {run_dir}: dropped {len(old_rows) - len(rows)} progress.csv rows and "
+                  f"{events} TensorBoard events {after}", flush=True)
+        self.writer = SummaryWriter(log_dir=str(run_dir), flush_secs=10)
         self._csv_file = open(path, "w", newline="")
         self._csv = csv.DictWriter(self._csv_file, fieldnames=self.fieldnames)
         self._csv.writeheader()
@@ -55,6 +69,7 @@ class RunLogger:
                "wall_time": round(time.time() - self._start, 3), **scalars}
         self._csv.writerow(row)
         self._csv_file.flush()
+        self.writer.flush()  # what progress.csv holds, TensorBoard's files hold too
 
     def close(self) -> None:
         self.writer.close()

@@ -1,8 +1,9 @@
 """bench/results/summary.csv: one row per (task, algorithm, variant) of the studies the README
 quotes, computed from their committed runs (never typed by hand).
 
-A study is a bench/reproduce.py output directory: runs under <study>/log/, and the teacher's
-line in <study>/teacher.json (measured and written there when missing).
+A study is a `main.py sweep` (or the older bench/reproduce.py) output directory: runs under
+<study>/log/, and the teacher's line per task in <study>/teacher.json (measured and written there
+when missing).
 """
 
 from __future__ import annotations
@@ -39,17 +40,22 @@ def measure_teacher(task: str, episodes: int = 100) -> dict[str, float]:
 
 
 def study_teacher(study: Path, task: str, episodes: int = 100) -> dict[str, float]:
-    """<study>/teacher.json, measured and written first if it is missing."""
+    """The task's entry of <study>/teacher.json (one entry, or a list of them for a study of
+    several tasks), measured and added first if it is missing."""
     from envs import resolve_task
 
     task = resolve_task(task)
     path = study / TEACHER_FILE
+    known = []
     if path.exists():
-        teacher = json.loads(path.read_text())
-        if teacher["task"] == task:
-            return teacher
+        data = json.loads(path.read_text())
+        known = data if isinstance(data, list) else [data]
+        for teacher in known:
+            if teacher["task"] == task:
+                return teacher
     teacher = measure_teacher(task, episodes)
-    path.write_text(json.dumps(teacher, indent=1) + "\n")
+    known.append(teacher)
+    path.write_text(json.dumps(known[0] if len(known) == 1 else known, indent=1) + "\n")
     return teacher
 
 
@@ -67,7 +73,7 @@ NOT_SETTINGS = {"task", "savedir", "loaddir", "logdir", "policy", "algo", "seed_
 
 def variant(run: Run) -> str:
     """"" for a run with the default settings; else the part of its label after the algorithm
-    (bench/reproduce.py's --variant NAME), prefixed with "original" when it ran with the
+    (`main.py sweep`'s --variant NAME), prefixed with "original" when it ran with the
     original's settings (--preset original: raw input, constant lr, iteration schedules)."""
     cfg, defaults = _config(run), Config().to_dict()
     settings = [k for k, field in Config.__dataclass_fields__.items()

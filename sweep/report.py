@@ -1,0 +1,100 @@
+"""What a sweep writes into its directory once its runs are done:
+
+- evaluations.csv: every evaluation of every run (task, algorithm label, seed, env steps,
+  success, length);
+- summary.csv: one row per (task, algorithm, variant), the columns of bench/results/summary.csv;
+- <task>/success.png, <task>/results.md, <task>/evaluations.csv: per task, the teacher's line on
+  the figure;
+- success.png: every task in one figure; results.md: the summary table and the figures;
+- teacher.json: the teacher alone on each task's first --teacher_episodes held-out rooms.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from utils.curves import eval_grid, load_runs, summarise, write_outputs
+from utils.rundir import task_dir
+from utils.summary import COLUMNS, study_rows, study_teacher
+
+
+def write_report(out: Path, tasks: list[str], teacher_episodes: int) -> list[dict[str, str]]:
+    per_task, teachers = {}, {}
+    for task in tasks:
+        runs = [r for r in load_runs(task_dir(str(out / "log"), "ppo", task)) if r.steps]
+        if not runs:
+            continue
+        teachers[task] = study_teacher(out, task, teacher_episodes)
+        write_outputs(out / task.lower(), runs, summarise(runs),
+                      f"{task}: student alone on held-out rooms", teachers[task]["success"])
+        per_task[task] = runs
+    with open(out / "evaluations.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["task", "algo", "seed", "env_steps", "success_rate", "mean_length", "run"])
+        for task, runs in per_task.items():
+            for r in runs:
+                for s, sr, ln in zip(r.steps, r.success, r.eplen, strict=True):
+                    w.writerow([task, r.algo, r.seed, s, sr, ln, r.path.relative_to(out)])
+    rows = study_rows(out)
+    with open(out / "summary.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    if per_task:
+        _all_tasks_figure(out / "success.png", per_task, teachers)
+    _results_md(out / "results.md", rows, list(per_task))
+    return rows
+
+
+def _all_tasks_figure(path: Path, per_task: dict, teachers: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(per_task)
+    cols = min(n, 4)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
+    for ax, (task, runs) in zip(axes.flat, per_task.items(), strict=False):
+        for label in dict.fromkeys(r.algo for r in runs):
+            steps, success = eval_grid([r for r in runs if r.algo == label])
+            line, = ax.plot(steps, success.mean(axis=0), "o-", markersize=2, label=label)
+            ax.fill_between(steps, success.min(axis=0), success.max(axis=0), alpha=0.2,
+                            color=line.get_color())
+        ax.axhline(teachers[task]["success"], color="k", linestyle="--", label="teacher alone")
+        ax.set_title(task)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("env steps")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    axes.flat[0].set_ylabel("eval success (student alone)")
+    axes.flat[0].legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _steps(n: int) -> str:
+    return f"{n / 1000:g}k" if n >= 1000 else str(n)
+
+
+def _results_md(path: Path, rows: list[dict[str, str]], tasks: list[str]) -> None:
+    lines = ["# Sweep: the student alone on held-out rooms", "",
+             "| task | algo | variant | seeds | budget | final success | length | teacher | "
+             "teacher length | env steps to 0.5 | to 0.9 |", "|---|---|---|---|---|---|---|---|"
+             "---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['task']} | {r['algo']} | {r['variant']} | {r['seeds']} | "
+                     f"{_steps(int(r['budget']))} | {float(r['final_success_mean']):.2f} +- "
+                     f"{float(r['final_success_std']):.2f} | {r['final_length_mean']} | "
+                     f"{float(r['teacher_success']):.2f} | {r['teacher_length']} | "
+                     f"{r['steps_to_0.5'] or 'not reached'} | {r['steps_to_0.9'] or 'not reached'} |")
+    lines += ["", "Final: the last evaluation (mean +- std across seeds). Steps to a threshold: "
+              "the first evaluation at which the mean success across seeds reaches it.", "",
+              "![all tasks](success.png)", ""]
+    lines += [f"- {task}: [{task.lower()}/results.md]({task.lower()}/results.md)"
+              for task in tasks]
+    path.write_text("\n".join(lines) + "\n")

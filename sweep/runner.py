@@ -1,0 +1,153 @@
+"""Ray: one task per run, a progress line, and stopping cleanly.
+
+Each run is `main.py train` in a fresh Ray worker process (``max_calls=1``: nothing carries over
+from one run to the next), its output in <out>/logs/. Ctrl-C or SIGTERM to the sweep sends
+SIGTERM to its running trainers (on other nodes: Ray's cancel), which save their checkpoints;
+queued runs are dropped. Running the same command again resumes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+from sweep.plan import SweepRun
+from utils.errors import TrainingInterrupted, UserError
+from utils.runlock import LOCK_NAME
+
+ROOT = Path(__file__).resolve().parents[1]
+STOP_WAIT_SECONDS = 300  # how long a stopped sweep waits for its trainers' checkpoints
+
+
+def train_in_worker(argv: list[str], log_path: str, root: str) -> int:
+    """One run in a Ray worker: `main.py train` with its output appended to ``log_path``."""
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from main import main
+
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a", buffering=1) as log, contextlib.redirect_stdout(log), \
+            contextlib.redirect_stderr(log):
+        print(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} pid {os.getpid()} on "
+              f"{socket.gethostname()}: python main.py {' '.join(argv)}")
+        return main(argv)
+
+
+def _format_eta(seconds: float) -> str:
+    if seconds != seconds or seconds == float("inf"):  # NaN or no progress yet
+        return "-"
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class _Progress:
+    """Runs done / running / queued, env steps and an ETA from this sweep's pace so far."""
+
+    def __init__(self, runs: list[SweepRun], budget: int) -> None:
+        self.runs, self.budget = runs, budget
+        self.submitted = time.time()
+        self.start_steps = self._steps()
+
+    def _steps(self) -> int:
+        return sum(min(r.env_steps(), self.budget) for r in self.runs)
+
+    def line(self, pending: list[SweepRun], failed: int) -> str:
+        # a run is running once its worker has written to its log since the submission
+        running = sum(r.log_path.exists() and r.log_path.stat().st_mtime >= self.submitted
+                      for r in pending)
+        steps, total = self._steps(), self.budget * len(self.runs)
+        elapsed = time.time() - self.submitted
+        rate = (steps - self.start_steps) / elapsed if elapsed > 0 else 0.0
+        eta = (total - steps) / rate if rate > 0 else float("nan")
+        done = len(self.runs) - len(pending) - failed
+        return (f"sweep: {done} done, {running} running, {len(pending) - running} queued"
+                + (f", {failed} failed" if failed else "")
+                + f" | {steps:,}/{total:,} env steps | ETA {_format_eta(eta)}")
+
+
+def _holder(run: SweepRun) -> tuple[int, str] | None:
+    """(pid, host) of the trainer holding the run's lock, if any."""
+    try:
+        words = (run.run_dir / LOCK_NAME).read_text().split()
+    except OSError:
+        return None
+    return (int(words[1]), words[3]) if len(words) == 4 and words[1].isdigit() else None
+
+
+def _stop(ray, refs: dict, pending: list) -> None:
+    """SIGTERM the running trainers (Ray's cancel on other hosts), drop the queued runs, and
+    wait for the trainers to save."""
+    host = socket.gethostname()
+    for ref in pending:
+        holder = _holder(refs[ref])
+        if holder and holder[1] == host:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(holder[0], signal.SIGTERM)
+        else:
+            ray.cancel(ref)
+    print(f"stopping: {len(pending)} runs save their checkpoints (up to "
+          f"{STOP_WAIT_SECONDS} s)...", flush=True)
+    ray.wait(pending, num_returns=len(pending), timeout=STOP_WAIT_SECONDS)
+
+
+def run_all(runs: list[SweepRun], budget: int, address: str | None, cpus: int | None,
+            progress_every: float = 30.0) -> list[str]:
+    """Run every unfinished run on Ray; return the names of those that failed."""
+    todo = [r for r in runs if not r.finished(budget)]
+    print(f"sweep: {len(runs)} runs; {len(runs) - len(todo)} finished already (skipped), "
+          f"{len(todo)} to run", flush=True)
+    if not todo:
+        return []
+    import ray
+
+    # a local Ray nices its workers to 15; here the workers are the work, and at 15 they starve
+    # beside any other busy process on the machine (measured: minutes to start a tiny run)
+    os.environ.setdefault("RAY_worker_niceness", "0")
+    try:
+        ray.init(address=address, num_cpus=None if address else cpus or os.cpu_count(),
+                 include_dashboard=False, log_to_driver=False)
+    except ConnectionError as exc:
+        raise UserError(f"--address {address}: no Ray cluster there ({exc})") from None
+    remote = ray.remote(num_cpus=1, max_calls=1)(train_in_worker)
+    progress = _Progress(todo, budget)
+    refs = {remote.remote(r.argv, str(r.log_path), str(ROOT)): r for r in todo}
+    pending, failed = list(refs), []
+    received = [signal.SIGINT]
+
+    def terminate(signum: int, frame: object) -> None:  # SIGTERM acts as Ctrl-C
+        received[0] = signum
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, terminate)
+    try:
+        last = 0.0
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1, timeout=progress_every)
+            for ref in ready:
+                run = refs[ref]
+                try:
+                    code = ray.get(ref)
+                except ray.exceptions.RayError as exc:
+                    code = f"crashed ({type(exc).__name__})"
+                if code != 0:
+                    failed.append(run.name)
+                print(f"{run.name}: {'done' if code == 0 else f'exit {code}'} "
+                      f"(log: {run.log_path})", flush=True)
+            if ready or time.time() - last >= progress_every:
+                print(progress.line([refs[p] for p in pending], len(failed)), flush=True)
+                last = time.time()
+    except KeyboardInterrupt:
+        _stop(ray, refs, pending)
+        raise TrainingInterrupted(
+            f"sweep interrupted ({signal.Signals(received[0]).name}): the running runs saved "
+            "their checkpoints; run the same command again to resume them",
+            128 + received[0]) from None
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        ray.shutdown()
+    return failed

@@ -1,0 +1,87 @@
+"""`main.py sweep`: runs on a real local Ray, the report, reruns that skip or resume."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from main import main
+from tests.conftest import ROOT
+from utils.checkpoint import load_checkpoint
+from utils.summary import COLUMNS
+
+TINY_RUN = ["--", "--traj_per_itr", "2", "--batch_size", "32", "--num_envs", "4"]
+
+
+def sweep(out: Path, budget: int) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "main.py", "sweep", "--task", "SimpleDoorKey", "--algos", "ppo",
+           "--seeds", "0", "1", "--budget", str(budget), "--eval_every", "100", "--num_eval",
+           "2", "--teacher_episodes", "4", "--cpus", "2", "--out", str(out), *TINY_RUN]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_sweep_runs_on_ray_reports_and_its_rerun_skips_or_resumes(tmp_path: Path):
+    out = tmp_path / "study"
+    first = sweep(out, 300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "2 runs; 0 finished already (skipped), 2 to run" in first.stdout
+    assert "done, " in first.stdout and "running" in first.stdout and "queued" in first.stdout
+    assert "ETA" in first.stdout
+    runs = [out / "log" / "ppo" / "simpledoorkey" / f"ppo_seed{s}" for s in (0, 1)]
+    steps = [load_checkpoint(r / "acmodel.pt")["counters"]["env_steps"] for r in runs]
+    assert all(s >= 300 for s in steps)
+    summary = read_csv(out / "summary.csv")
+    assert list(summary[0]) == list(COLUMNS) and len(summary) == 1
+    row = summary[0]
+    assert (row["task"], row["algo"], row["variant"], row["seeds"], row["budget"]) == \
+        ("SimpleDoorKey", "ppo", "", "2", "300")
+    evaluations = read_csv(out / "evaluations.csv")
+    logged = sum(1 for r in runs for e in read_csv(r / "progress.csv") if e["Test/Success Rate"])
+    assert len(evaluations) == logged and {e["task"] for e in evaluations} == {"SimpleDoorKey"}
+    finals = [float(read_csv(r / "progress.csv")[-1]["Test/Success Rate"]) for r in runs]
+    assert float(row["final_success_mean"]) == pytest.approx(sum(finals) / 2, abs=1e-3)
+    for path in ("success.png", "results.md", "simpledoorkey/success.png",
+                 "simpledoorkey/results.md", "teacher.json", "command.txt", "logs"):
+        assert (out / path).exists(), path
+    assert "| SimpleDoorKey | ppo |" in (out / "results.md").read_text()
+
+    again = sweep(out, 300)  # the same command: nothing to run
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "2 finished already (skipped), 0 to run" in again.stdout
+    assert [load_checkpoint(r / "acmodel.pt")["counters"]["env_steps"] for r in runs] == steps
+
+    more = sweep(out, 700)  # a larger budget: both resume from their checkpoints
+    assert more.returncode == 0, more.stderr[-2000:]
+    assert "0 finished already (skipped), 2 to run" in more.stdout
+    for r, s in zip(runs, steps, strict=True):
+        assert load_checkpoint(r / "acmodel.pt")["counters"]["env_steps"] >= 700
+        log = (out / "logs" / f"simpledoorkey_{r.name}.log").read_text()
+        assert f"resuming {r} from iteration" in log and f"({s:,} env steps)" in log
+    assert read_csv(out / "summary.csv")[0]["budget"] == "700"
+    assert len((out / "command.txt").read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--task", "Nope"], "Nope"),
+    (["--task", "SimpleDoorKey", "--variant", "no flags"], "--variant 'no flags' is invalid"),
+    (["--task", "SimpleDoorKey", "--budget", "0"], "--budget 0 is invalid"),
+    (["--task", "SimpleDoorKey", "--", "--lr", "-1"], "--lr -1.0 is invalid"),
+])
+def test_bad_sweeps_stop_before_starting_anything(capsys, tmp_path: Path, args, named):
+    argv = ["sweep", "--budget", "100", "--out", str(tmp_path / "s"), *args]
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and named in err and "\n" not in err and "Traceback" not in err
+    assert not (tmp_path / "s").exists()
