@@ -78,7 +78,11 @@ def _all_tasks_figure(path: Path, per_task: dict, teachers: dict) -> None:
 
 
 def _steps(n: int) -> str:
-    return f"{n / 1000:g}k" if n >= 1000 else str(n)
+    return f"{n / 1000:.0f}k" if n >= 1000 else str(n)
+
+
+def _reached(steps: str) -> str:
+    return _steps(int(steps)) if steps else "not reached"
 
 
 def _results_md(path: Path, rows: list[dict[str, str]], tasks: list[str]) -> None:
@@ -91,7 +95,7 @@ def _results_md(path: Path, rows: list[dict[str, str]], tasks: list[str]) -> Non
                      f"{_steps(int(r['budget']))} | {float(r['final_success_mean']):.2f} +- "
                      f"{float(r['final_success_std']):.2f} | {r['final_length_mean']} | "
                      f"{float(r['teacher_success']):.2f} | {r['teacher_length']} | "
-                     f"{r['steps_to_0.5'] or 'not reached'} | {r['steps_to_0.9'] or 'not reached'} |")
+                     f"{_reached(r['steps_to_0.5'])} | {_reached(r['steps_to_0.9'])} |")
     lines += ["", "Final: the last evaluation (mean +- std across seeds). Steps to a threshold: "
               "the first evaluation at which the mean success across seeds reaches it.", "",
               "![all tasks](success.png)", ""]
