@@ -21,12 +21,12 @@ from utils.errors import UserError
 from utils.rundir import make_writable_dir
 
 
-def main(argv: list[str], progress_every: float = 30.0) -> None:
+def main(argv: list[str]) -> None:
     args, runs = parse_sweep(argv)
     out = make_writable_dir(runs[0].out)
     with open(out / "command.txt", "a") as f:
         f.write(shlex.join(["python", "main.py", "sweep", *argv]) + "\n")
-    failed = run_all(runs, args.budget, args.address, args.cpus, progress_every)
+    failed = run_all(runs, args.budget, args.address, args.cpus)
     tasks = list(dict.fromkeys(r.task for r in runs))
     write_report(out, tasks, args.teacher_episodes)
     print(f"wrote {out / 'summary.csv'}, {out / 'results.md'}, {out / 'success.png'} and per "

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from utils.curves import eval_grid, load_runs, summarise, write_outputs
 from utils.rundir import task_dir
-from utils.summary import COLUMNS, study_rows, study_teacher
+from utils.summary import study_rows, study_teacher, write_rows
 
 
 def write_report(out: Path, tasks: list[str], teacher_episodes: int) -> list[dict[str, str]]:
@@ -37,10 +37,7 @@ def write_report(out: Path, tasks: list[str], teacher_episodes: int) -> list[dic
                 for s, sr, ln in zip(r.steps, r.success, r.eplen, strict=True):
                     w.writerow([task, r.algo, r.seed, s, sr, ln, r.path.relative_to(out)])
     rows = study_rows(out)
-    with open(out / "summary.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(out / "summary.csv", rows)
     if per_task:
         _all_tasks_figure(out / "success.png", per_task, teachers)
     _results_md(out / "results.md", rows, list(per_task))

@@ -124,8 +124,13 @@ def write_summary(studies: list[Path], out: Path) -> list[dict[str, str]]:
                                  "list one of them, or name a variant")
             seen[key] = study.name
             rows.append(row)
-    with open(out, "w", newline="") as f:
+    write_rows(out, rows)
+    return rows
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    """summary.csv: ``rows`` under the COLUMNS header."""
+    with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    return rows
