@@ -32,7 +32,7 @@ TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEY
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # what must agree between a checkpoint and the command that resumes it
 RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack", "obs_encoding",
-                     "ego_radius")
+                     "ego_radius", "global_pool", "head_activation")
 
 
 def format_duration(seconds: float) -> str:
@@ -66,7 +66,8 @@ class Trainer:
         self.vec = VecEnv(cfg.task, cfg.num_envs, seed=seed, frame_stack=cfg.frame_stack,
                           episode_seeds=episode_seeds)
         self.model = ACModel(self.vec.single_obs_shape, 7, cfg.recurrent,
-                             cfg.obs_encoding, cfg.ego_radius).to(self.device)
+                             cfg.obs_encoding, cfg.ego_radius,
+                             cfg.global_pool, cfg.head_activation).to(self.device)
         self.algo = PPO(self.model, cfg)
         self.teacher = self.critic = self.critic_learner = None
         if cfg.algo in ("ihac", "llm4teach"):
@@ -75,7 +76,8 @@ class Trainer:
             self.teacher = build_teacher(cfg, record_dir=run_dir, seed=seed)
         if cfg.algo == "ihac":
             self.critic = TeacherCritic(self.vec.single_obs_shape,
-                                        cfg.obs_encoding, cfg.ego_radius).to(self.device)
+                                        cfg.obs_encoding, cfg.ego_radius,
+                                        cfg.global_pool, cfg.head_activation).to(self.device)
             self.critic_learner = TeacherCriticLearner(self.critic, cfg)
         self._agree = 0
         # what this iteration's collection asks of the teacher and its critic (set in collect)

@@ -53,6 +53,17 @@ def _result_line(who: str, summary: dict[str, Any], cfg: Config, out: Path) -> s
             f"{'greedy' if cfg.deterministic else 'sampled'} actions) -> {out}")
 
 
+def load_student(run_dir: Path, task: str) -> tuple[ACModel, Config, dict[str, Any]]:
+    """(the trained student, built as its run configured it; that config; the checkpoint)."""
+    state = load_checkpoint(run_dir / CHECKPOINT_NAME, task=task)
+    trained = config_from_dict(state["config"])
+    w, h, c = make_env(task).observation_space.shape
+    model = ACModel((w, h, c * trained.frame_stack), 7, trained.recurrent, trained.obs_encoding,
+                    trained.ego_radius, trained.global_pool, trained.head_activation)
+    model.load_state_dict(state["model"])
+    return model, trained, state
+
+
 def evaluate_students(cfg: Config) -> None:
     runs = find_trained_runs(cfg.logdir, cfg.policy, cfg.task, cfg.loaddir)
     outs = [(run_dir.parent if len(runs) > 1 else run_dir) / cfg.savedir
@@ -60,12 +71,7 @@ def evaluate_students(cfg: Config) -> None:
     outs = [fresh_eval_dir(out) for out in outs]  # all refused before any is evaluated
     summaries = []
     for run_dir, out in zip(runs, outs, strict=True):
-        state = load_checkpoint(run_dir / CHECKPOINT_NAME, task=cfg.task)
-        trained = config_from_dict(state["config"])
-        w, h, c = make_env(cfg.task).observation_space.shape
-        model = ACModel((w, h, c * trained.frame_stack), 7, trained.recurrent,
-                        trained.obs_encoding, trained.ego_radius)
-        model.load_state_dict(state["model"])
+        model, trained, state = load_student(run_dir, cfg.task)
         model.to(cfg.device)
         result = evaluate(model, cfg.task, cfg.num_eval, num_envs=cfg.num_envs,
                           frame_stack=trained.frame_stack, deterministic=cfg.deterministic,

@@ -8,6 +8,12 @@ from torch import nn
 from models.encoding import encode, encoded_shape
 
 HIDDEN = 64
+# the heads' hidden activation (--head_activation). With ReLU, a 64-unit layer fed by tens of
+# thousands of conv features dies: one Adam step moves every weight by about the learning rate,
+# so a unit's input can jump by more than its whole range, and a unit negative on every state
+# gets no gradient again (measured: 0-3 of the critic's 64 units alive at the end of default
+# runs). Tanh units saturate but never stop learning.
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 
 def conv_trunk(channels: int) -> nn.Sequential:
@@ -19,13 +25,22 @@ def conv_trunk(channels: int) -> nn.Sequential:
     )
 
 
+def embedding_size(width: int, height: int, global_pool: str) -> int:
+    return 64 * width * height + (64 if global_pool == "max" else 0)
+
+
 def embed(conv: nn.Sequential, obs: torch.Tensor, encoding: str = "raw",
-          ego_radius: int = 0) -> torch.Tensor:
-    """uint8 (B, W, H, C) observations -> flat conv features (B, 64 * W' * H')."""
+          ego_radius: int = 0, global_pool: str = "none") -> torch.Tensor:
+    """uint8 (B, W, H, C) observations -> flat conv features (B, embedding_size)."""
     x = conv(encode(obs, encoding, ego_radius).permute(0, 3, 1, 2))  # (B, W, H, C) -> (B, C, W, H)
     # flatten in (W, H, C) order: the conv output is already laid out so in memory (the input
     # permute makes it channels-last), so this costs no copy (measured ~18% faster)
-    return x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
+    flat = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
+    if global_pool == "max":
+        # "a red door is somewhere" as one feature, wherever it is: comparing it with the key
+        # ahead or in hand no longer needs separate weights for every position of the door
+        return torch.cat([flat, x.amax(dim=(2, 3))], dim=1)
+    return flat
 
 
 class ACModel(nn.Module):
@@ -33,26 +48,30 @@ class ACModel(nn.Module):
 
     Input: uint8 observations (B, W, H, C) with C = 4 * frame_stack, as the envs emit them,
     fed as raw codes, one-hot channels or an agent-centred one-hot map (``encoding``,
-    models/encoding.py; ``ego_radius`` folds a large egocentric map). With ``recurrent`` an LSTM cell
+    models/encoding.py; ``ego_radius`` folds a large egocentric map). ``global_pool`` "max" adds
+    the last conv layer's maximum over the map to the flattened features; ``head_activation``
+    is the hidden activation of both heads (relu or tanh). With ``recurrent`` an LSTM cell
     (hidden 64) sits between the CNN and both heads; its memory is (B, 2 * 64) = concatenated
     (h, c).
     """
 
     def __init__(self, obs_shape: tuple[int, int, int], n_actions: int = 7,
-                 recurrent: bool = False, encoding: str = "raw", ego_radius: int = 0) -> None:
+                 recurrent: bool = False, encoding: str = "raw", ego_radius: int = 0,
+                 global_pool: str = "none", head_activation: str = "relu") -> None:
         super().__init__()
         width, height, channels = encoded_shape(obs_shape, encoding, ego_radius)
         self.obs_shape = tuple(obs_shape)
         self.recurrent = recurrent
-        self.encoding, self.ego_radius = encoding, ego_radius
+        self.encoding, self.ego_radius, self.global_pool = encoding, ego_radius, global_pool
         self.conv = conv_trunk(channels)
-        embedding = 64 * width * height
+        embedding = embedding_size(width, height, global_pool)
         if recurrent:
             self.lstm = nn.LSTMCell(embedding, HIDDEN)
             embedding = HIDDEN
-        self.actor = nn.Sequential(nn.Linear(embedding, HIDDEN), nn.ReLU(),
+        act = ACTIVATIONS[head_activation]
+        self.actor = nn.Sequential(nn.Linear(embedding, HIDDEN), act(),
                                    nn.Linear(HIDDEN, n_actions))
-        self.critic = nn.Sequential(nn.Linear(embedding, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 1))
+        self.critic = nn.Sequential(nn.Linear(embedding, HIDDEN), act(), nn.Linear(HIDDEN, 1))
 
     @property
     def memory_size(self) -> int:
@@ -61,7 +80,7 @@ class ACModel(nn.Module):
     def forward(self, obs: torch.Tensor, memory: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Return (action logits (B, A), values (B,), next memory (B, 128) or None)."""
-        x = embed(self.conv, obs, self.encoding, self.ego_radius)
+        x = embed(self.conv, obs, self.encoding, self.ego_radius, self.global_pool)
         if self.recurrent:
             if memory is None:
                 memory = x.new_zeros(x.shape[0], self.memory_size)
@@ -74,13 +93,15 @@ class TeacherCritic(nn.Module):
     """IHAC's teacher critic V_T: the student's CNN shape with one scalar head."""
 
     def __init__(self, obs_shape: tuple[int, int, int], encoding: str = "raw",
-                 ego_radius: int = 0) -> None:
+                 ego_radius: int = 0, global_pool: str = "none",
+                 head_activation: str = "relu") -> None:
         super().__init__()
         width, height, channels = encoded_shape(obs_shape, encoding, ego_radius)
-        self.encoding, self.ego_radius = encoding, ego_radius
+        self.encoding, self.ego_radius, self.global_pool = encoding, ego_radius, global_pool
         self.conv = conv_trunk(channels)
-        self.head = nn.Sequential(nn.Linear(64 * width * height, HIDDEN), nn.ReLU(),
-                                  nn.Linear(HIDDEN, 1))
+        self.head = nn.Sequential(nn.Linear(embedding_size(width, height, global_pool), HIDDEN),
+                                  ACTIVATIONS[head_activation](), nn.Linear(HIDDEN, 1))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.head(embed(self.conv, obs, self.encoding, self.ego_radius)).squeeze(-1)
+        return self.head(embed(self.conv, obs, self.encoding, self.ego_radius,
+                               self.global_pool)).squeeze(-1)

@@ -110,3 +110,34 @@ def test_ego_radius_folds_far_cells_onto_the_edge_in_their_direction():
     model = ACModel((20, 20, 4), encoding="egocentric", ego_radius=9)
     logits, values, _ = model(obs)
     assert logits.shape == (1, 7) and values.shape == (1,) and model.conv[0].in_channels == 25
+
+
+def test_global_max_pool_sees_a_door_the_same_wherever_it_is():
+    """--global_pool max: the 64 pooled features of a red door in an empty room are the same
+    whichever cell it is on, as long as everything within the convs' reach of it looks alike
+    (6 cells: three 3x3 convs, then the max over their outputs around it); only the flattened,
+    position-wise features change. So a colour match needs no weights per position of the
+    door."""
+    from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
+
+    from models.acmodel import embed
+
+    def room(door_xy: tuple[int, int]) -> torch.Tensor:
+        obs = torch.zeros(1, 20, 20, 4, dtype=torch.uint8)
+        obs[..., 0] = OBJECT_TO_IDX["empty"]
+        obs[..., 3] = 4
+        obs[0, 19, 19] = torch.tensor([OBJECT_TO_IDX["empty"], 0, 0, 2])  # heading 2: left
+        obs[0, door_xy[0], door_xy[1], :3] = torch.tensor(
+            [OBJECT_TO_IDX["door"], COLOR_TO_IDX["red"], 2])
+        return obs
+
+    torch.manual_seed(0)
+    model = ACModel((20, 20, 4), encoding="egocentric", global_pool="max")
+    plain = ACModel((20, 20, 4), encoding="egocentric")
+    assert model.actor[0].in_features == plain.actor[0].in_features + 64
+    with torch.no_grad():
+        a, b = (embed(model.conv, room(xy), "egocentric", 0, "max") for xy in ((7, 7), (8, 6)))
+    assert a.shape == (1, 64 * 39 * 39 + 64)
+    assert torch.equal(a[:, -64:], b[:, -64:]) and not torch.equal(a[:, :-64], b[:, :-64])
+    logits, values, _ = model(room((7, 7)))
+    assert logits.shape == (1, 7) and values.shape == (1,)

@@ -194,3 +194,36 @@ def test_onehot_student_trains_evaluates_and_must_resume_as_onehot(logdir: Path,
     assert main(["train", *common, "--savedir", "oh", "--algo", "ihac", *TINY, "--n_itr",
                  "3"]) == 2
     assert "--obs_encoding onehot" in capsys.readouterr().err
+
+
+def test_tanh_heads_and_global_pool_train_evaluate_and_must_resume_alike(logdir: Path, capsys):
+    """--head_activation tanh and --global_pool max reach the student and the teacher critic,
+    eval rebuilds the student exactly as trained (same outputs), and resuming with another
+    activation is refused."""
+    from commands.evaluate import load_student
+    from models import ACModel
+
+    common = ["--task", "SimpleDoorKey", "--logdir", str(logdir)]
+    assert main(["train", *common, "--savedir", "th", "--algo", "ihac", "--head_activation",
+                 "tanh", "--global_pool", "max", *TINY]) == 0
+    run = logdir / "ppo" / "simpledoorkey" / "th"
+    state = torch.load(run / "acmodel.pt", weights_only=True)
+    flat = 64 * 19 * 19  # egocentric 19 x 19 map, 64 conv channels
+    assert state["model"]["critic.0.weight"].shape[1] == flat + 64
+    assert state["teacher_critic"]["head.0.weight"].shape[1] == flat + 64
+    model, trained, _ = load_student(run, "SimpleDoorKey")
+    assert isinstance(model.actor[1], torch.nn.Tanh) and isinstance(model.critic[1], torch.nn.Tanh)
+    relu = ACModel((10, 10, 4), 7, encoding="egocentric", ego_radius=9, global_pool="max")
+    relu.load_state_dict(state["model"])  # the same weights fit either activation...
+    obs = torch.randint(0, 6, (8, 10, 10, 4), dtype=torch.uint8)
+    obs[..., 3] = 4
+    obs[:, 3, 4, 3] = 1
+    with torch.no_grad():  # ...so only rebuilding the trained one gives the trained outputs
+        assert not torch.allclose(model(obs)[0], relu(obs)[0])
+    assert trained.head_activation == "tanh"
+    assert main(["eval", *common, "--loaddir", "th", "--savedir", "e", "--num_eval", "2",
+                 "--num_videos", "0"]) == 0
+    capsys.readouterr()
+    assert main(["train", *common, "--savedir", "th", "--algo", "ihac", "--global_pool", "max",
+                 *TINY, "--n_itr", "3"]) == 2
+    assert "--head_activation tanh" in capsys.readouterr().err

@@ -92,6 +92,13 @@ class Config:
     ego_radius: int = _flag(9, "with egocentric input: keep this many cells around the agent and "
                                "fold farther ones onto the map's edge (0: the whole map; rooms "
                                "up to 10 x 10 are never folded at 9)", (TRAIN,))
+    global_pool: str = _flag("none", "add the last conv layer's maximum over the map to the "
+                                     "student's features (max), so that colours can be matched "
+                                     "wherever the objects are, or not (none)", (TRAIN,),
+                             choices=("none", "max"))
+    head_activation: str = _flag("relu", "hidden activation of the actor, critic and teacher-critic "
+                                         "heads: relu (the original's; most units die) or tanh",
+                                 (TRAIN,), choices=("relu", "tanh"))
     # --- machinery ---
     num_envs: int = _flag(16, "environments stepped together, one batched student forward per step")
     device: str = _flag("cpu", "torch device: cpu or cuda[:i]")

@@ -1,0 +1,82 @@
+"""ColoredDoorKey: which key a trained student picks up first, and what it does after.
+
+    python bench/key_choices.py \
+        --runs bench/results/coloreddoorkey-default/log/ppo/coloreddoorkey/ihac_seed*
+
+The student acts alone (sampled actions) on --episodes held-out rooms (the evaluation's seeds).
+Per run: how often the first key picked up has the door's colour, split by whether the door had
+been seen before that pick-up, and the success rate after a right and after a wrong first key
+(after a wrong one, success needs dropping it and fetching the other).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from minigrid.core.world_object import Door
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from algos.evaluate import EVAL_SEED_BASE
+from commands.evaluate import load_student
+from envs import make_env
+
+DOOR = 4  # MiniGrid's object code of a door
+
+
+def episode(model, env, seed: int, generator: torch.Generator) -> tuple[str, bool, bool]:
+    """(first key: right / wrong / none, door seen before that pick-up, success)."""
+    obs, _ = env.reset(seed=seed)
+    grid = env.unwrapped
+    door = next(o for o in grid.grid.grid if isinstance(o, Door))
+    first, seen = "none", False
+    for _ in range(grid.max_steps):
+        with torch.no_grad():
+            logits, _, _ = model(torch.from_numpy(obs[None]))
+        action = int(torch.multinomial(torch.softmax(logits, -1), 1, generator=generator))
+        before, door_seen = grid.carrying, bool((obs[..., 0] == DOOR).any())
+        obs, _, terminated, truncated, info = env.step(action)
+        if first == "none" and before is None and grid.carrying is not None:
+            first = "right" if grid.carrying.color == door.color else "wrong"
+            seen = door_seen
+        if terminated or truncated:
+            return first, seen, bool(info.get("success"))
+    return first, seen, False
+
+
+def share(rows: list[tuple[str, bool, bool]]) -> str:
+    """right first keys / episodes with a first key"""
+    return f"{sum(first == 'right' for first, _, _ in rows)}/{len(rows)}"
+
+
+def success(eps: list[tuple[str, bool, bool]], first: str) -> str:
+    rows = [ok for f, _, ok in eps if f == first]
+    return f"{sum(rows)}/{len(rows)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", nargs="+", required=True, type=Path, help="run directories")
+    parser.add_argument("--episodes", type=int, default=200)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    env = make_env("ColoredDoorKey")
+    for run in args.runs:
+        model, _, _ = load_student(run, "ColoredDoorKey")
+        model.eval()
+        generator = torch.Generator().manual_seed(0)
+        eps = [episode(model, env, EVAL_SEED_BASE + k, generator) for k in range(args.episodes)]
+
+        print(f"{run}: first key right {share([e for e in eps if e[0] != 'none'])} "
+              f"(door seen before: {share([e for e in eps if e[0] != 'none' and e[1]])}, "
+              f"not seen: {share([e for e in eps if e[0] != 'none' and not e[1]])}); "
+              f"success after a right first key {success(eps, 'right')}, after a wrong one "
+              f"{success(eps, 'wrong')}, with no key {success(eps, 'none')}; "
+              f"overall {sum(ok for _, _, ok in eps) / len(eps):.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
