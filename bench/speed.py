@@ -46,14 +46,16 @@ def train_once(tree: Path, logdir: Path, task: str, algo: str, steps: int,
     cmd = [sys.executable, "main.py", "train", "--task", task, "--algo", algo, "--seed", "0",
            "--savedir", "speed", "--logdir", str(logdir), "--total_env_steps", str(steps), *extra]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"speed: training in {tree} failed:\n{stderr.strip()}")
+    # stderr to a file, not a pipe: nothing reads a pipe while wait4 waits, so a chatty run
+    # would fill it and block
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        if os.waitstatus_to_exitcode(status):
+            err.seek(0)
+            raise SystemExit(f"speed: training in {tree} failed:\n{err.read().decode().strip()}")
     return steps / elapsed, usage.ru_maxrss / 1024  # ru_maxrss is in KB on Linux
 
 

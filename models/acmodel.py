@@ -11,8 +11,8 @@ HIDDEN = 64
 # the heads' hidden activation (--head_activation). With ReLU, a 64-unit layer fed by tens of
 # thousands of conv features dies: one Adam step moves every weight by about the learning rate,
 # so a unit's input can jump by more than its whole range, and a unit negative on every state
-# gets no gradient again (measured: 0-3 of the critic's 64 units alive at the end of default
-# runs). Tanh units saturate but never stop learning.
+# gets no gradient again (measured: 0-5 of the critic's 64 units alive at the end of default
+# runs, bench/dead_units.py). Tanh units saturate but never stop learning.
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 
