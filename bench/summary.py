@@ -30,14 +30,22 @@ def main() -> None:
                              "bench/results/summary_studies.txt)")
     parser.add_argument("--out", type=Path, default=RESULTS / "summary.csv")
     args = parser.parse_args()
-    studies = args.studies or [RESULTS / line.strip() for line in
-                               (RESULTS / "summary_studies.txt").read_text().splitlines()
-                               if line.strip() and not line.startswith("#")]
+    # a line is a study's folder name, optionally followed by "variants": only its variants
+    # count (its default runs are an ablation's control, another study gives that row)
+    lines = [line.split() for line in (RESULTS / "summary_studies.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    for words in lines:
+        if words[1:] not in ([], ["variants"]):
+            parser.error(f"summary_studies.txt: {' '.join(words)!r} is invalid: expected a "
+                         "study's folder name, optionally followed by 'variants'")
+    studies = args.studies or [RESULTS / words[0] for words in lines]
+    variants_only = frozenset() if args.studies else frozenset(
+        RESULTS / words[0] for words in lines if words[1:] == ["variants"])
     for study in studies:
         if not (study / "log").is_dir():
             parser.error(f"{study} is not a study: it has no log/ of runs")
     try:
-        rows = write_summary(studies, args.out)
+        rows = write_summary(studies, args.out, variants_only)
     except ValueError as exc:
         parser.error(str(exc))
     print(f"{len(rows)} rows -> {args.out}")

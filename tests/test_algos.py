@@ -220,6 +220,9 @@ def test_plot_compares_runs(logdir: Path, tmp_path: Path, capsys):
         evals = list(csv.DictReader(f))
     assert {e["algo"] for e in evals} == {"ppo", "llm4teach"}
     assert len([e for e in evals if e["algo"] == "ppo"]) == 3  # >= 500 steps per iteration
+    # each run named relative to the CSV's folder: a committed results folder names no machine
+    assert all(not Path(e["run"]).is_absolute() and (out / e["run"] / "config.json").exists()
+               for e in evals)
     from PIL import Image
 
     assert Image.open(out / "success.png").size[0] > 400

@@ -66,3 +66,13 @@ def test_ablation_variants_run_with_their_flags_and_are_compared(tmp_path: Path)
                           text=True, timeout=120)
     assert done.returncode == 2 and "both give SimpleDoorKey/ihac/" in done.stderr
 
+
+
+def test_committed_summary_is_what_the_committed_runs_give(tmp_path: Path):
+    """bench/results/summary.csv (which the README quotes) is never edited by hand: rebuilt from
+    the committed runs of the studies in summary_studies.txt, it comes out byte for byte."""
+    out = tmp_path / "summary.csv"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "summary.py"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert out.read_text() == (ROOT / "bench" / "results" / "summary.csv").read_text()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -90,14 +91,15 @@ def _fmt_steps(x: float) -> str:
 
 def write_outputs(out: Path, runs: list[Run], table: dict[str, dict[str, float]], title: str,
                   teacher_success: float | None = None) -> None:
-    """evaluations.csv, success.png and results.md in ``out``."""
+    """evaluations.csv, success.png and results.md in ``out``; a run's path in the CSV is
+    relative to ``out``, so that a committed results folder names no machine's directories."""
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "evaluations.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["algo", "seed", "env_steps", "success_rate", "mean_length", "run"])
         for r in runs:
             for s, sr, ln in zip(r.steps, r.success, r.eplen, strict=True):
-                w.writerow([r.algo, r.seed, s, sr, ln, r.path])
+                w.writerow([r.algo, r.seed, s, sr, ln, os.path.relpath(r.path, out)])
     import matplotlib
 
     matplotlib.use("Agg")

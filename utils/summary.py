@@ -112,12 +112,17 @@ def study_rows(study: Path) -> list[dict[str, str]]:
     return rows
 
 
-def write_summary(studies: list[Path], out: Path) -> list[dict[str, str]]:
+def write_summary(studies: list[Path], out: Path, variants_only: frozenset[Path] = frozenset()
+                  ) -> list[dict[str, str]]:
     """Rows of every study into ``out``; two studies giving the same (task, algo, variant) is an
-    error (the summary has one row per key)."""
+    error (the summary has one row per key). Of a study in ``variants_only`` only the variants
+    count: its default-settings runs are the control of an ablation that another study's row
+    already stands for."""
     rows, seen = [], {}
     for study in studies:
         for row in study_rows(study):
+            if study in variants_only and not row["variant"]:
+                continue
             key = (row["task"], row["algo"], row["variant"])
             if key in seen:
                 raise ValueError(f"{seen[key]} and {study.name} both give {'/'.join(key)}: "
