@@ -23,6 +23,20 @@ from utils.summary import write_summary  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 
 
+def listed_studies(parser: argparse.ArgumentParser) -> tuple[list[Path], frozenset[Path]]:
+    """The studies of summary_studies.txt, and those of them whose line ends in "variants": only
+    their variants count (their default runs are an ablation's control, another study gives that
+    row)."""
+    lines = [line.split() for line in (RESULTS / "summary_studies.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    for words in lines:
+        if words[1:] not in ([], ["variants"]):
+            parser.error(f"summary_studies.txt: {' '.join(words)!r} is invalid: expected a "
+                         "study's folder name, optionally followed by 'variants'")
+    return ([RESULTS / words[0] for words in lines],
+            frozenset(RESULTS / words[0] for words in lines if words[1:] == ["variants"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=Path, nargs="+",
@@ -30,17 +44,7 @@ def main() -> None:
                              "bench/results/summary_studies.txt)")
     parser.add_argument("--out", type=Path, default=RESULTS / "summary.csv")
     args = parser.parse_args()
-    # a line is a study's folder name, optionally followed by "variants": only its variants
-    # count (its default runs are an ablation's control, another study gives that row)
-    lines = [line.split() for line in (RESULTS / "summary_studies.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
-    for words in lines:
-        if words[1:] not in ([], ["variants"]):
-            parser.error(f"summary_studies.txt: {' '.join(words)!r} is invalid: expected a "
-                         "study's folder name, optionally followed by 'variants'")
-    studies = args.studies or [RESULTS / words[0] for words in lines]
-    variants_only = frozenset() if args.studies else frozenset(
-        RESULTS / words[0] for words in lines if words[1:] == ["variants"])
+    studies, variants_only = (args.studies, frozenset()) if args.studies else listed_studies(parser)
     for study in studies:
         if not (study / "log").is_dir():
             parser.error(f"{study} is not a study: it has no log/ of runs")
