@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from utils.config import parse_config
+from utils.cli import parse_config
 from utils.errors import TrainingInterrupted, UserError
 
 COMMANDS = {"train": "commands.train", "eval": "commands.evaluate", "answers": "commands.answers",

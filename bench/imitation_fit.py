@@ -2,7 +2,8 @@
 encoding? The imitation phase and kickstarting can do no better than this.
 
     python bench/imitation_fit.py [--task SimpleDoorKey] [--states 20000] [--steps 1500]
-        [--encodings raw onehot egocentric] [--seed 0]
+        [--encodings raw onehot egocentric] [--ego_radius 9] [--labels teacher] [--seed 0]
+        [--eval_episodes 50]
 
 States come from the teacher acting alone (what IHAC's guided sampling visits at first), labelled
 with the teacher's action distribution (the default hard planner: the action of one sampled plan).
@@ -10,6 +11,11 @@ Held-out states come from other rooms. Printed per encoding and number of Adam s
 minibatches of 128, the student's defaults): held-out cross-entropy to the teacher's labels, and
 agreement (student argmax == the label's argmax). "teacher floor": the agreement of two
 independent labellings of the held-out states by the teacher itself, the most a student can reach.
+
+``--labels oracle``: states and labels come from the rule-based right plans (planners/oracle.py)
+instead of the LLM's: can the network represent a policy that succeeds (ColoredDoorKey: one that
+matches the key to the door's colour)? Each fitted student then acts alone on the held-out rooms
+every evaluation uses (sampled and greedy actions): its success is printed beside the teacher's.
 """
 
 from __future__ import annotations
@@ -23,19 +29,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
+from algos.evaluate import StudentPolicy, run_episodes
 from algos.teacher_critic import cross_entropy
 from envs import resolve_task
 from envs.vector import VecEnv
 from models import ACModel
 from models.encoding import ENCODINGS
 from planners import build_teacher
+from planners.oracle import OracleTeacher
 from planners.teacher import TeacherPolicy
 from utils.config import Config
 
 
-def collect(task: str, n_states: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, object]:
-    """(obs (N, W, H, C) uint8, teacher probs (N, 7)) from the teacher acting alone."""
-    teacher = build_teacher(Config(task=task, offline_planner=True), seed=seed)
+def collect(task: str, n_states: int, seed: int, labels: str = "teacher"
+            ) -> tuple[torch.Tensor, torch.Tensor, object]:
+    """(obs (N, W, H, C) uint8, teacher probs (N, 7)) from the teacher (the LLM's plans, or the
+    oracle's) acting alone."""
+    if labels == "oracle":
+        teacher = OracleTeacher(task)
+    else:
+        teacher = build_teacher(Config(task=task, offline_planner=True), seed=seed)
     policy = TeacherPolicy(teacher, seed=seed)
     vec = VecEnv(task, 16, seed=seed)
     obs, states, labels = vec.reset(), [], []
@@ -65,20 +78,30 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--encodings", nargs="+", default=list(ENCODINGS), choices=ENCODINGS)
     parser.add_argument("--ego_radius", type=int, default=9, help="as main.py's --ego_radius")
+    parser.add_argument("--labels", default="teacher", choices=("teacher", "oracle"),
+                        help="the teacher's labels (its LLM answers) or the oracle's right plans")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--eval_episodes", type=int, default=50,
+                        help="held-out rooms each fitted student plays alone (0: none)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     task = resolve_task(args.task)
-    train_obs, train_labels, _ = collect(task, args.states, args.seed)
-    test_obs, test_labels, teacher = collect(task, args.states // 4, args.seed + 777)
+    train_obs, train_labels, _ = collect(task, args.states, args.seed, args.labels)
+    test_obs, test_labels, teacher = collect(task, args.states // 4, args.seed + 777, args.labels)
     relabel = torch.from_numpy(teacher.batch_probs(test_obs.numpy())).float()
     floor = (relabel.argmax(1) == test_labels.argmax(1)).float().mean().item()
-    print(f"{task}: {len(train_obs)} training states, {len(test_obs)} held-out states; teacher "
-          f"floor (agreement of two labellings) {floor:.3f}")
+    print(f"{task}: {len(train_obs)} training states, {len(test_obs)} held-out states "
+          f"({args.labels}'s labels); teacher floor (agreement of two labellings) {floor:.3f}")
+    if args.eval_episodes:
+        alone = run_episodes(TeacherPolicy(teacher, seed=args.seed), task, args.eval_episodes,
+                             num_envs=16).summary()
+        print(f"the {args.labels} alone on {args.eval_episodes} held-out rooms: success "
+              f"{alone['Success Rate']:.2f} in {alone['Eplen']:.1f} steps")
     checkpoints = sorted({s for s in (150, 300, 600, 1000, args.steps) if s <= args.steps})
+    evals = " | student alone: sampled / greedy success (length)" if args.eval_episodes else ""
     print("| encoding | " + " | ".join(f"{s} steps: CE / agree" for s in checkpoints)
-          + " | ms per step |")
-    print("|---|" + "---|" * (len(checkpoints) + 1))
+          + f" | ms per step{evals} |")
+    print("|---|" + "---|" * (len(checkpoints) + 1 + bool(evals)))
     for encoding in args.encodings:
         torch.manual_seed(args.seed)
         model = ACModel(train_obs.shape[1:], 7, encoding=encoding, ego_radius=args.ego_radius)
@@ -100,8 +123,19 @@ def main() -> None:
                     cells.append(f"{ce:.2f} / {agree:.3f}")
                 if step >= args.steps:
                     break
-        print(f"| {encoding} | " + " | ".join(cells) + f" | {1000 * seconds / step:.1f} |",
-              flush=True)
+        cells.append(f"{1000 * seconds / step:.1f}")
+        if args.eval_episodes:
+            cells.append(" / ".join(student_alone(model, task, args.eval_episodes, greedy)
+                                    for greedy in (False, True)))
+        print(f"| {encoding} | " + " | ".join(cells) + " |", flush=True)
+
+
+def student_alone(model: ACModel, task: str, episodes: int, greedy: bool) -> str:
+    """The fitted student's success (mean length) acting alone on the held-out rooms."""
+    policy = StudentPolicy(model, 16, greedy, torch.device("cpu"))
+    with torch.no_grad():
+        s = run_episodes(policy, task, episodes, num_envs=16).summary()
+    return f"{s['Success Rate']:.2f} ({s['Eplen']:.1f})"
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import shlex
 
 from sweep.plan import parse_sweep
-from sweep.report import write_report
+from sweep.report import study_tasks, write_report
 from sweep.runner import run_all
 from utils.errors import UserError
 from utils.rundir import make_writable_dir
@@ -27,7 +27,8 @@ def main(argv: list[str]) -> None:
     with open(out / "command.txt", "a") as f:
         f.write(shlex.join(["python", "main.py", "sweep", *argv]) + "\n")
     failed = run_all(runs, args.budget, args.address, args.cpus)
-    tasks = list(dict.fromkeys(r.task for r in runs))
+    # the report covers the whole study: tasks of earlier sweeps into the same --out too
+    tasks = list(dict.fromkeys([r.task for r in runs] + study_tasks(out)))
     write_report(out, tasks, args.teacher_episodes)
     print(f"wrote {out / 'summary.csv'}, {out / 'results.md'}, {out / 'success.png'} and per "
           "task figures", flush=True)

@@ -3,7 +3,8 @@
 ``build_teacher(cfg)`` chooses the teacher's source from the flags: the shipped answers of the task
 (default, no network), ``--answers_file`` (e.g. what a live run recorded), and/or a live
 OpenAI-compatible server with ``--llm_url``; ``--offline_planner`` forbids the network;
-``--uniform_planner`` uses no LLM at all (every offered plan equally likely).
+``--uniform_planner`` uses no LLM at all (every offered plan equally likely); ``--oracle_planner``
+neither: the rule-based right plans of planners/oracle.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from planners.answers import SHIPPED_DIR, AnswerBook
 from planners.llm import LLMClient, LLMConfig
+from planners.oracle import OracleTeacher
 from planners.planner import Planner
 from planners.teacher import Teacher, TeacherConfig
 
@@ -43,7 +45,9 @@ def build_planner(cfg, record_dir: Path | None = None) -> Planner:
                    record_base=dict(book.entries) if (record and book is not None) else {})
 
 
-def build_teacher(cfg, record_dir: Path | None = None, seed: int = 0) -> Teacher:
+def build_teacher(cfg, record_dir: Path | None = None, seed: int = 0) -> Teacher | OracleTeacher:
+    if cfg.oracle_planner:
+        return OracleTeacher(cfg.task)
     tcfg = TeacherConfig(soft=cfg.soft_planner, llm_noise=cfg.LLM_noise,
                          llm_noise_ratio=cfg.LLM_noise_ratio, pi_noise=cfg.pi_meta_controller_noise,
                          pi_noise_ratio=cfg.pi_meta_controller_noise_ratio)

@@ -84,11 +84,27 @@ def oracle_plan(task: str, perception: Perception) -> str:
     return _join(drop, "explore")
 
 
+class OracleSource:
+    """What training and evaluation ask of a teacher's planner: a description and counters
+    (all zero: the oracle asks no LLM)."""
+
+    def __init__(self) -> None:
+        from planners.planner import PlannerStats
+
+        self.stats = PlannerStats()
+
+    @staticmethod
+    def describe() -> str:
+        return "teacher: no LLM, the oracle's rule-based right plans (--oracle_planner)"
+
+
 class OracleTeacher:
     """The oracle's plan + the skills as a teacher (one-hot action distributions)."""
 
     def __init__(self, task: str) -> None:
-        self.task = task
+        from planners.teacher import TeacherStats
+
+        self.task, self.planner, self.stats = task, OracleSource(), TeacherStats()
 
     def batch_probs(self, obs, deterministic: bool = False):
         import numpy as np

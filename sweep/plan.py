@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from utils.config import _OneLineParser, parse_config
+from utils.cli import OneLineParser, parse_config
 from utils.errors import UserError
 from utils.rundir import task_dir
 
@@ -60,7 +60,7 @@ class SweepRun:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _OneLineParser(prog="main.py sweep", description="Every (task, algorithm, variant, "
+    p = OneLineParser(prog="main.py sweep", description="Every (task, algorithm, variant, "
                        "seed) as a Ray task; reruns skip finished runs and resume the others.")
     p.add_argument("--task", nargs="+", required=True, help="one or more tasks")
     p.add_argument("--algos", nargs="+", default=list(ALGOS), choices=ALGOS)

@@ -12,11 +12,22 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from utils.curves import eval_grid, load_runs, summarise, write_outputs
 from utils.rundir import task_dir
 from utils.summary import study_rows, study_teacher, write_rows
+
+
+def study_tasks(out: Path) -> list[str]:
+    """The tasks that have runs under <out>/log, as their configs name them, in folder order."""
+    tasks = []
+    for cfg in sorted((out / "log").glob("*/*/*/**/config.json")):
+        task = json.loads(cfg.read_text())["task"]
+        if task not in tasks and (cfg.parent / "progress.csv").exists():
+            tasks.append(task)
+    return tasks
 
 
 def write_report(out: Path, tasks: list[str], teacher_episodes: int) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ import torch
 from main import main
 from tests.conftest import TINY
 from utils.checkpoint import load_checkpoint, save_checkpoint
-from utils.config import parse_config
+from utils.cli import parse_config
 
 BASE = ["train", "--task", "SimpleDoorKey", "--savedir", "x"]
 

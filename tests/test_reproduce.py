@@ -9,7 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
+from utils.config import Config
+from utils.curves import Run
+from utils.summary import variant
 
 TINY_RUN = ["--traj_per_itr", "2", "--batch_size", "32", "--num_envs", "4", "--imitation_itr", "1",
             "--save_interval", "1"]
@@ -76,3 +81,28 @@ def test_committed_summary_is_what_the_committed_runs_give(tmp_path: Path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert out.read_text() == (ROOT / "bench" / "results" / "summary.csv").read_text()
+
+
+@pytest.mark.parametrize("task, label, settings, expected", [
+    ("SimpleDoorKey", "ihac", {}, ""),                                      # today's defaults
+    ("SimpleDoorKey", "ihac", {"ego_radius": None}, ""),  # before --ego_radius: the whole map,
+    ("SimpleDoorKey", "ihac", {"ego_radius": 0}, ""),     # which on a 10 x 10 room is radius 9
+    ("TwoDoor", "ihac", {"ego_radius": 0}, "ego_radius=19"),                # not on TwoDoor's
+    ("SimpleDoorKey", "ihac", {"ego_radius": 5}, "ego_radius=5"),           # unnamed: says what
+    ("SimpleDoorKey", "ihac", {"lr": 3e-4, "gae": True}, "lr=0.0003 gae=True"),
+    ("SimpleDoorKey", "ihac-radius5", {"ego_radius": 5}, "radius5"),        # named: its name
+    ("SimpleDoorKey", "ihac-radius5", {"obs_encoding": "raw", "ego_radius": 5}, "radius5"),
+    ("SimpleDoorKey", "ihac-orig", {"obs_encoding": "raw", "lr_schedule": "constant",
+                                    "imitation_frac": 0.0, "guide_end_frac": 0.0,
+                                    "ks_end_frac": 0.0}, "original-orig"),
+])
+def test_a_runs_variant_says_how_it_differs_from_todays_defaults(
+        tmp_path: Path, task: str, label: str, settings: dict, expected: str):
+    """summary.csv's variant column: a run counts as today's defaults only if it learnt with them
+    (--ego_radius compared as the window the network saw)."""
+    cfg = {**Config(task=task).to_dict(), **settings}
+    if cfg["ego_radius"] is None:
+        del cfg["ego_radius"]  # a run saved before --ego_radius existed
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    run = Run(label, 0, tmp_path, [], [], [], 0.0)
+    assert variant(run) == expected

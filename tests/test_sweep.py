@@ -17,8 +17,8 @@ from utils.summary import COLUMNS
 TINY_RUN = ["--", "--traj_per_itr", "2", "--batch_size", "32", "--num_envs", "4"]
 
 
-def sweep(out: Path, budget: int) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "main.py", "sweep", "--task", "SimpleDoorKey", "--algos", "ppo",
+def sweep(out: Path, budget: int, task: str = "SimpleDoorKey") -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "main.py", "sweep", "--task", task, "--algos", "ppo",
            "--seeds", "0", "1", "--budget", str(budget), "--eval_every", "100", "--num_eval",
            "2", "--teacher_episodes", "4", "--cpus", "2", "--out", str(out), *TINY_RUN]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -42,8 +42,9 @@ def test_a_sweep_runs_on_ray_reports_and_its_rerun_skips_or_resumes(tmp_path: Pa
     summary = read_csv(out / "summary.csv")
     assert list(summary[0]) == list(COLUMNS) and len(summary) == 1
     row = summary[0]
+    # the flags every run got make it no default run: its variant says what differs
     assert (row["task"], row["algo"], row["variant"], row["seeds"], row["budget"]) == \
-        ("SimpleDoorKey", "ppo", "", "2", "300")
+        ("SimpleDoorKey", "ppo", "traj_per_itr=2 batch_size=32 num_envs=4", "2", "300")
     evaluations = read_csv(out / "evaluations.csv")
     logged = sum(1 for r in runs for e in read_csv(r / "progress.csv") if e["Test/Success Rate"])
     assert len(evaluations) == logged and {e["task"] for e in evaluations} == {"SimpleDoorKey"}
@@ -68,6 +69,17 @@ def test_a_sweep_runs_on_ray_reports_and_its_rerun_skips_or_resumes(tmp_path: Pa
         assert f"resuming {r} from iteration" in log and f"({s:,} env steps)" in log
     assert read_csv(out / "summary.csv")[0]["budget"] == "700"
     assert len((out / "command.txt").read_text().splitlines()) == 3
+
+    # another task into the same study: the report still covers the first task's runs
+    other = sweep(out, 300, task="LavaDoorKey")
+    assert other.returncode == 0, other.stderr[-2000:]
+    assert "2 runs; 0 finished already (skipped), 2 to run" in other.stdout
+    assert [r["task"] for r in read_csv(out / "summary.csv")] == ["LavaDoorKey", "SimpleDoorKey"]
+    assert {e["task"] for e in read_csv(out / "evaluations.csv")} == {"LavaDoorKey",
+                                                                      "SimpleDoorKey"}
+    results = (out / "results.md").read_text()
+    assert "| SimpleDoorKey | ppo |" in results and "| LavaDoorKey | ppo |" in results
+    assert (out / "simpledoorkey" / "success.png").exists()
 
 
 @pytest.mark.parametrize("args, named", [

@@ -1,4 +1,5 @@
-"""One config object for a run: built from the command line, validated once, saved as config.json.
+"""One config object for a run: built from the command line (utils/cli.py), validated once, saved
+as config.json.
 
 Every field below is a command-line flag of the same name (``--n_itr`` for ``n_itr``); its help
 text is the field's ``help`` metadata. ``commands`` says which sub-commands accept it.
@@ -6,15 +7,13 @@ text is the field's ``help`` metadata. ``commands`` says which sub-commands acce
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from utils.errors import UserError
-from utils.presets import LEGACY_DEFAULTS, PRESETS, apply_preset
+from utils.presets import LEGACY_DEFAULTS, PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN, EVAL, ANSWERS, PLOT, SERVE = "train", "eval", "answers", "plot", "serve"
@@ -141,6 +140,9 @@ class Config:
     uniform_planner: bool = _flag(False, "no LLM at all: every candidate plan offered with a text is "
                                          "equally likely (the control for what the LLM adds)",
                                   TEACHER_USE)
+    oracle_planner: bool = _flag(False, "no LLM at all: the rule-based right plan for each "
+                                        "situation (planners/oracle.py), the most a perfect "
+                                        "planner could teach", TEACHER_USE)
     LLM_noise: str = _flag("none", "corrupt the perceived text (robustness studies)", TEACHER_USE,
                            choices=("none", "gaussian"))
     LLM_noise_ratio: float = _flag(0.0, "weight of the --LLM_noise swaps", TEACHER_USE)
@@ -291,9 +293,12 @@ class Config:
         for name in ("LLM_noise_ratio", "pi_meta_controller_noise_ratio", "llm_temperature"):
             if not getattr(self, name) >= 0:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be >= 0")
-        if self.uniform_planner and (self.llm_url or self.answers_file):
-            raise UserError("--uniform_planner uses no LLM answers, so it cannot be combined with "
-                            "--llm_url or --answers_file")
+        for name in ("uniform_planner", "oracle_planner"):
+            if getattr(self, name) and (self.llm_url or self.answers_file or (
+                    self.uniform_planner and self.oracle_planner)):
+                raise UserError(f"--{name} uses no LLM answers, so it cannot be combined with "
+                                "--llm_url, --answers_file or the other of --uniform_planner "
+                                "and --oracle_planner")
         if self.offline_planner and self.llm_url:
             raise UserError("--offline_planner forbids network use, so --llm_url cannot be used "
                             "with it")
@@ -324,80 +329,6 @@ class Config:
                 raise UserError(f"--device {self.device} requested but no CUDA device is available; "
                                 "use --device cpu")
         return self
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse prints usage plus a message; we print one line and exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        hint = "python main.py train|eval|answers|plot|serve|sweep --help" \
-            if self.prog == "main.py" else f"python {self.prog} --help"
-        print(f"error: {message} (see: {hint})", file=sys.stderr)
-        sys.exit(2)
-
-
-def _add_flags(parser: argparse.ArgumentParser, command: str, given_only: bool = False) -> None:
-    """One flag per Config field the command accepts; ``given_only``: parse only the flags on
-    the command line (every default is argparse.SUPPRESS)."""
-    for f in dataclasses.fields(Config):
-        meta = f.metadata
-        if command not in meta["commands"]:
-            continue
-        kwargs: dict[str, Any] = {"help": meta["help"], "default": f.default}
-        if f.type in ("bool",):
-            kwargs["action"] = "store_true"
-        else:
-            kwargs["type"] = {"int": int, "float": float}.get(f.type.split(" |")[0]) or (
-                int if "list[int]" in f.type else str)
-            if "nargs" in meta:
-                kwargs["nargs"] = meta["nargs"]
-            if "choices" in meta:
-                kwargs["choices"] = meta["choices"]
-            if "const" in meta:
-                kwargs["const"] = meta["const"]
-            if meta.get("required"):
-                kwargs["required"] = True
-            if (f.default is None and f.name in ("task", "savedir")) or (
-                    f.name == "loaddir" and command == EVAL):
-                kwargs["required"] = True
-            if f.default not in (None, False) and not isinstance(f.default, tuple):
-                kwargs["help"] += f" (default: {f.default})"
-            elif isinstance(f.default, tuple):
-                kwargs["default"] = list(f.default)
-                kwargs["help"] += f" (default: {' '.join(map(str, f.default))})"
-        if given_only:
-            kwargs["default"] = argparse.SUPPRESS
-        parser.add_argument(f"--{f.name}", **kwargs)
-
-
-def build_parser(given_only: bool = False) -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog="main.py", description="IHAC / LLM4Teach / PPO on MiniGrid.")
-    sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers,plot,serve,sweep}",
-                                parser_class=_OneLineParser)
-    sub.required = True
-    helps = {TRAIN: "train a student", EVAL: "evaluate a trained student, or the teacher",
-             ANSWERS: "record teacher answers for every text of a task from an LLM",
-             PLOT: "eval-success curves, CSV and table of several runs",
-             SERVE: "a local OpenAI-compatible LLM server (llama.cpp) to pass as --llm_url"}
-    for command, text in helps.items():
-        _add_flags(sub.add_parser(command, help=text), command, given_only)
-    # listed for --help only: main.py hands `sweep` to sweep/plan.py's parser
-    sub.add_parser("sweep", help="many runs (tasks x algorithms x variants x seeds) on Ray: "
-                   "python main.py sweep --help")
-    return parser
-
-
-def parse_config(argv: list[str] | None = None) -> tuple[str, Config]:
-    """Parse the command line into (command, validated Config)."""
-    args = vars(build_parser().parse_args(argv))
-    given = set(vars(build_parser(given_only=True).parse_args(argv))) - {"command"}
-    command = args.pop("command")
-    cfg = Config()
-    for k, v in args.items():
-        setattr(cfg, k, v)
-    if command == TRAIN:
-        apply_preset(cfg, given)
-    return command, cfg.validate()
 
 
 def config_from_dict(d: dict[str, Any]) -> Config:

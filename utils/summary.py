@@ -13,6 +13,7 @@ import dataclasses
 import json
 import math
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 
 from utils.config import TRAIN, Config
@@ -71,17 +72,43 @@ NOT_SETTINGS = {"task", "savedir", "loaddir", "logdir", "policy", "algo", "seed_
                 "deterministic", "num_videos"}
 
 
+@cache
+def _map_size(task: str) -> int:
+    from envs import make_env
+
+    env = make_env(task)
+    w, h, _ = env.observation_space.shape
+    env.close()
+    return max(w, h)
+
+
+def _effective(cfg: dict) -> dict:
+    """The settings as the network saw them: --ego_radius as the window it kept (0, or a radius
+    the map is smaller than, keeps the whole map), and nothing for an input that is not
+    egocentric."""
+    if cfg.get("obs_encoding") != "egocentric":
+        return {**cfg, "ego_radius": None}
+    whole = _map_size(cfg["task"]) - 1
+    return {**cfg, "ego_radius": min(cfg["ego_radius"], whole) if cfg["ego_radius"] else whole}
+
+
 def variant(run: Run) -> str:
     """"" for a run with the default settings; else the part of its label after the algorithm
     (`main.py sweep`'s --variant NAME), prefixed with "original" when it ran with the
-    original's settings (--preset original: raw input, constant lr, iteration schedules)."""
-    cfg, defaults = _config(run), Config().to_dict()
+    original's settings (--preset original: raw input, constant lr, iteration schedules). An
+    unnamed run that differs from today's defaults (a default changed since it ran) is named by
+    what differs, as KEY=VALUE. --ego_radius is compared as the window the network saw."""
+    cfg = _config(run)
+    have, want = _effective(cfg), _effective({**Config().to_dict(), "task": cfg["task"]})
     settings = [k for k, field in Config.__dataclass_fields__.items()
                 if TRAIN in field.metadata["commands"] and k not in NOT_SETTINGS]
-    if all(cfg.get(k, defaults[k]) == defaults[k] for k in settings):
+    differ = [k for k in settings if have.get(k, want[k]) != want[k]]
+    if not differ:
         return ""
     name = run.algo.partition("-")[2]
     original = all(cfg.get(k) == v for k, v in ORIGINAL_PRESET.items() if k != "total_env_steps")
+    if not (name or original):
+        return " ".join(f"{k}={have[k]}" for k in differ)
     return "-".join(filter(None, ["original" if original else "", name]))
 
 
