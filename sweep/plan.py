@@ -61,7 +61,7 @@ class SweepRun:
 
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="main.py sweep", description="Every (task, algorithm, variant, "
-                       "seed) as a Ray task; reruns skip finished runs and resume the others.")
+                      "seed) as a Ray task; reruns skip finished runs and resume the others.")
     p.add_argument("--task", nargs="+", required=True, help="one or more tasks")
     p.add_argument("--algos", nargs="+", default=list(ALGOS), choices=ALGOS)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])

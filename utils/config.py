@@ -293,12 +293,13 @@ class Config:
         for name in ("LLM_noise_ratio", "pi_meta_controller_noise_ratio", "llm_temperature"):
             if not getattr(self, name) >= 0:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be >= 0")
+        if self.uniform_planner and self.oracle_planner:
+            raise UserError("--uniform_planner and --oracle_planner are two teachers without an "
+                            "LLM: give one of them")
         for name in ("uniform_planner", "oracle_planner"):
-            if getattr(self, name) and (self.llm_url or self.answers_file or (
-                    self.uniform_planner and self.oracle_planner)):
+            if getattr(self, name) and (self.llm_url or self.answers_file):
                 raise UserError(f"--{name} uses no LLM answers, so it cannot be combined with "
-                                "--llm_url, --answers_file or the other of --uniform_planner "
-                                "and --oracle_planner")
+                                "--llm_url or --answers_file")
         if self.offline_planner and self.llm_url:
             raise UserError("--offline_planner forbids network use, so --llm_url cannot be used "
                             "with it")
