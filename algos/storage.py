@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import torch
 
+ENCODE_CHUNK = 1024  # observations per encode call (the unfolded egocentric map is large)
+
 
 class Minibatch(NamedTuple):
-    obs: torch.Tensor        # (B, W, H, C) uint8
+    obs: torch.Tensor        # (B, W, H, C) uint8, or the float network input (encode_observations)
     actions: torch.Tensor    # (B,)
     logprobs: torch.Tensor   # (B,) student log-prob of the action when it was collected
     values: torch.Tensor     # (B,) student value when collected
@@ -50,9 +52,29 @@ class RolloutStorage:
         self.teacher_probs = torch.zeros((t, n, 7))
         self.teacher_values = torch.zeros((t, n))
         self.step = 0
+        self._encoded: dict[str, torch.Tensor] = {}  # this rollout's network inputs, flat
 
     def reset(self) -> None:
         self.step = 0
+        self._encoded = {}
+
+    def encode_observations(self, encode: Callable[[torch.Tensor], torch.Tensor],
+                            names: tuple[str, ...] = ("obs",)) -> None:
+        """Turn this rollout's observations (``names``: "obs", "next_obs") into network inputs
+        once, for every epoch of every network that reads them; the minibatches and
+        ``input_rows`` then give float inputs, which the networks take as already encoded.
+        The inputs are stored as uint8: every encoding is small whole numbers (codes, one-hot)."""
+        for name in names:
+            raw = self.flat(name)[name]
+            self._encoded[name] = torch.cat([encode(chunk).to(torch.uint8)
+                                             for chunk in raw.split(ENCODE_CHUNK)])
+
+    def input_rows(self, name: str, idx: torch.Tensor) -> torch.Tensor:
+        """Rows ``idx`` (flat, env-major) of "obs" or "next_obs": the float network input if
+        encode_observations ran on this rollout, else the uint8 observations."""
+        if name in self._encoded:
+            return self._encoded[name][idx].float()
+        return self.flat(name)[name][idx]
 
     def add(self, obs: torch.Tensor, actions: torch.Tensor, values: torch.Tensor,
             logprobs: torch.Tensor, memory: torch.Tensor | None, masks: torch.Tensor,
@@ -156,7 +178,8 @@ class RolloutStorage:
         for first in batches:
             idx = (first[None, :] + torch.arange(recurrence)[:, None]).reshape(-1)  # step-major
             yield Minibatch(
-                obs=flat["obs"][idx], actions=flat["actions"][idx],
+                obs=(self._encoded["obs"][idx].float() if "obs" in self._encoded
+                     else flat["obs"][idx]), actions=flat["actions"][idx],
                 logprobs=flat["logprobs"][idx], values=flat["values"][idx],
                 returns=flat["returns"][idx], advantages=flat["advantages"][idx],
                 memory=None if memory is None else memory[first],

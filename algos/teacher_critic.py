@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from algos.storage import RolloutStorage
+from algos.storage import ENCODE_CHUNK, RolloutStorage
 from models import ACModel, TeacherCritic
 from utils.config import Config
 
@@ -25,26 +25,36 @@ class TeacherCriticLearner:
         self.critic, self.cfg = critic, cfg
         self.optimizer = torch.optim.Adam(critic.parameters(), lr=cfg.tc_lr, fused=True)
 
+    @staticmethod
+    @torch.no_grad()
+    def student_gap(teacher_probs: torch.Tensor, obs: torch.Tensor, student: ACModel
+                    ) -> torch.Tensor:
+        """CE(pi_T, pi_S)(s) per row: the target's penalty for the student's distance."""
+        logits, _, _ = student(obs)
+        return cross_entropy(teacher_probs, logits)
+
     def loss(self, obs: torch.Tensor, next_obs: torch.Tensor, rewards: torch.Tensor,
-             terminated: torch.Tensor, teacher_probs: torch.Tensor, student: ACModel
-             ) -> torch.Tensor:
+             terminated: torch.Tensor, student_gap: torch.Tensor) -> torch.Tensor:
         cfg = self.cfg
         with torch.no_grad():
-            logits, _, _ = student(obs)
             target = (rewards + cfg.tc_gamma * self.critic(next_obs) * (1 - terminated)
-                      - cfg.tc_beta * cross_entropy(teacher_probs, logits)).clamp(0, cfg.tc_vmax)
+                      - cfg.tc_beta * student_gap).clamp(0, cfg.tc_vmax)
         return nn.functional.mse_loss(self.critic(obs), target)
 
     def update(self, storage: RolloutStorage, student: ACModel, generator: torch.Generator
                ) -> float:
         """``epochs`` passes of minibatch SGD over the rollout; the mean loss."""
-        f = storage.flat("obs", "next_obs", "rewards", "terminated", "teacher_probs")
-        n, losses = len(f["obs"]), []
+        f = storage.flat("rewards", "terminated", "teacher_probs")
+        n, losses = len(f["rewards"]), []
+        # the student does not change while its teacher critic learns: its side of the target
+        # once per rollout, not once per epoch
+        gap = torch.cat([self.student_gap(f["teacher_probs"][i], storage.input_rows("obs", i),
+                                          student) for i in torch.arange(n).split(ENCODE_CHUNK)])
         n_batches = max(1, round(n / self.cfg.batch_size))  # nearly equal, as the student's
         for _ in range(self.cfg.epochs):
             for i in torch.tensor_split(torch.randperm(n, generator=generator), n_batches):
-                loss = self.loss(f["obs"][i], f["next_obs"][i], f["rewards"][i],
-                                 f["terminated"][i], f["teacher_probs"][i], student)
+                loss = self.loss(storage.input_rows("obs", i), storage.input_rows("next_obs", i),
+                                 f["rewards"][i], f["terminated"][i], gap[i])
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()

@@ -15,7 +15,7 @@ from algos.ppo import LOSS_KEYS, PPO
 from algos.storage import RolloutStorage
 from algos.teacher_critic import TeacherCriticLearner
 from envs.vector import Episode, VecEnv, cycle_seeds
-from models import ACModel, TeacherCritic
+from models import ACModel, TeacherCritic, network_options
 from planners.teacher_scalars import TEACHER_KEYS, teacher_scalars
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from utils.config import Config, imitation_iterations
@@ -32,7 +32,7 @@ TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEY
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # what must agree between a checkpoint and the command that resumes it
 RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack", "obs_encoding",
-                     "ego_radius", "global_pool", "head_activation")
+                     "ego_radius", "global_pool", "trunk_pool", "head_activation")
 
 
 def format_duration(seconds: float) -> str:
@@ -66,8 +66,7 @@ class Trainer:
         self.vec = VecEnv(cfg.task, cfg.num_envs, seed=seed, frame_stack=cfg.frame_stack,
                           episode_seeds=episode_seeds)
         self.model = ACModel(self.vec.single_obs_shape, 7, cfg.recurrent,
-                             cfg.obs_encoding, cfg.ego_radius,
-                             cfg.global_pool, cfg.head_activation).to(self.device)
+                             **network_options(cfg)).to(self.device)
         self.algo = PPO(self.model, cfg)
         self.teacher = self.critic = self.critic_learner = None
         if cfg.algo in ("ihac", "llm4teach"):
@@ -76,8 +75,7 @@ class Trainer:
             self.teacher = build_teacher(cfg, record_dir=run_dir, seed=seed)
         if cfg.algo == "ihac":
             self.critic = TeacherCritic(self.vec.single_obs_shape,
-                                        cfg.obs_encoding, cfg.ego_radius,
-                                        cfg.global_pool, cfg.head_activation).to(self.device)
+                                        **network_options(cfg)).to(self.device)
             self.critic_learner = TeacherCriticLearner(self.critic, cfg)
         self._agree = 0
         # what this iteration's collection asks of the teacher and its critic (set in collect)
@@ -338,6 +336,9 @@ class Trainer:
         guide, ks = self.guidance_coef(), 0.0 if imitating else self.kickstart_coef()
         self.algo.imitation, self.algo.ks_coef = imitating, ks
         extra = {}
+        # encode the rollout once for every epoch of both networks (they share the encoding)
+        self.storage.encode_observations(
+            self.model.encode, ("obs", "next_obs") if self._consult_critic else ("obs",))
         if self._consult_critic:
             extra["Train/Teacher Critic Loss"] = self.critic_learner.update(
                 self.storage, self.model, self.minibatch_gen)

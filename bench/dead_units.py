@@ -26,7 +26,7 @@ from algos.evaluate import EVAL_SEED_BASE, StudentPolicy
 from commands.evaluate import load_student
 from envs import resolve_task
 from envs.vector import VecEnv
-from models import TeacherCritic
+from models import TeacherCritic, network_options
 from models.acmodel import embed
 
 
@@ -72,8 +72,7 @@ def main() -> None:
                     f"{alive(model.critic[1](model.critic[0](e)), act)} (values "
                     f"{values.min():.3f}..{values.max():.3f})")
             if "teacher_critic" in state:
-                tc = TeacherCritic(model.obs_shape, cfg.obs_encoding, cfg.ego_radius,
-                                   cfg.global_pool, act)
+                tc = TeacherCritic(model.obs_shape, **network_options(cfg))
                 tc.load_state_dict(state["teacher_critic"])
                 h = tc.head[1](tc.head[0](embed(tc.conv, x, cfg.obs_encoding, cfg.ego_radius,
                                                 cfg.global_pool)))

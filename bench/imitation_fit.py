@@ -2,8 +2,8 @@
 encoding? The imitation phase and kickstarting can do no better than this.
 
     python bench/imitation_fit.py [--task SimpleDoorKey] [--states 20000] [--steps 1500]
-        [--encodings raw onehot egocentric] [--ego_radius 9] [--labels teacher] [--seed 0]
-        [--eval_episodes 50]
+        [--encodings raw onehot egocentric] [--ego_radius 9] [--trunk_pool max]
+        [--labels teacher] [--seed 0] [--eval_episodes 50]
 
 States come from the teacher acting alone (what IHAC's guided sampling visits at first), labelled
 with the teacher's action distribution (the default hard planner: the action of one sampled plan).
@@ -78,6 +78,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--encodings", nargs="+", default=list(ENCODINGS), choices=ENCODINGS)
     parser.add_argument("--ego_radius", type=int, default=9, help="as main.py's --ego_radius")
+    parser.add_argument("--trunk_pool", default="max", choices=("none", "max"),
+                        help="as main.py's --trunk_pool")
     parser.add_argument("--labels", default="teacher", choices=("teacher", "oracle"),
                         help="the teacher's labels (its LLM answers) or the oracle's right plans")
     parser.add_argument("--seed", type=int, default=0)
@@ -104,7 +106,8 @@ def main() -> None:
     print("|---|" + "---|" * (len(checkpoints) + 1 + bool(evals)))
     for encoding in args.encodings:
         torch.manual_seed(args.seed)
-        model = ACModel(train_obs.shape[1:], 7, encoding=encoding, ego_radius=args.ego_radius)
+        model = ACModel(train_obs.shape[1:], 7, encoding=encoding, ego_radius=args.ego_radius,
+                        trunk_pool=args.trunk_pool)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
         gen = torch.Generator().manual_seed(args.seed)
         cells, seconds, step = [], 0.0, 0

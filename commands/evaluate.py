@@ -12,7 +12,7 @@ import torch
 
 from algos.evaluate import EvalResult, evaluate, run_episodes
 from envs import make_env
-from models import ACModel
+from models import ACModel, network_options
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from utils.config import Config, config_from_dict
 from utils.errors import UserError
@@ -58,8 +58,8 @@ def load_student(run_dir: Path, task: str) -> tuple[ACModel, Config, dict[str, A
     state = load_checkpoint(run_dir / CHECKPOINT_NAME, task=task)
     trained = config_from_dict(state["config"])
     w, h, c = make_env(task).observation_space.shape
-    model = ACModel((w, h, c * trained.frame_stack), 7, trained.recurrent, trained.obs_encoding,
-                    trained.ego_radius, trained.global_pool, trained.head_activation)
+    model = ACModel((w, h, c * trained.frame_stack), 7, trained.recurrent,
+                    **network_options(trained))
     model.load_state_dict(state["model"])
     return model, trained, state
 

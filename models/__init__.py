@@ -1,5 +1,5 @@
 """Student networks (and IHAC's teacher critic)."""
 
-from models.acmodel import ACModel, TeacherCritic
+from models.acmodel import ACModel, TeacherCritic, network_options
 
-__all__ = ["ACModel", "TeacherCritic"]
+__all__ = ["ACModel", "TeacherCritic", "network_options"]

@@ -169,18 +169,19 @@ def test_teacher_critic_learns_on_a_fixed_batch():
     critic = TeacherCritic((10, 10, 4))
     learner = TeacherCriticLearner(critic, cfg)
     student = ACModel((10, 10, 4))
-    batch = fixed_batch()
-    first = learner.loss(*batch, student)
+    *batch, teacher_probs = fixed_batch()
+    batch.append(learner.student_gap(teacher_probs, batch[0], student))
+    first = learner.loss(*batch)
     learner.optimizer.zero_grad()
     first.backward()
     grads = [p.grad for p in critic.parameters()]
     assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
     for _ in range(60):
-        loss = learner.loss(*batch, student)
+        loss = learner.loss(*batch)
         learner.optimizer.zero_grad()
         loss.backward()
         learner.optimizer.step()
-    assert learner.loss(*batch, student).item() < 0.5 * first.item()
+    assert learner.loss(*batch).item() < 0.5 * first.item()
 
 
 def test_teacher_critic_update_uses_the_rollout(tmp_path: Path):
@@ -194,6 +195,31 @@ def test_teacher_critic_update_uses_the_rollout(tmp_path: Path):
     loss = t.critic_learner.update(t.storage, t.model, t.minibatch_gen)
     assert math.isfinite(loss)
     assert any(not torch.equal(a, b) for a, b in zip(before, t.critic.parameters(), strict=True))
+
+
+def test_a_rollout_encoded_once_updates_both_networks_as_encoding_every_minibatch(
+        tmp_path: Path):
+    """The trainer encodes a rollout once for every epoch of the student and the teacher
+    critic (RolloutStorage.encode_observations): the update must be the one the networks get
+    when each minibatch's uint8 observations are encoded in the forward pass."""
+    runs = []
+    for encode_once in (False, True):
+        t = trainer(tmp_path / str(encode_once), algo="ihac")
+        t.collect(t.vec.reset(), None, torch.ones(2))
+        t.algo.imitation = False
+        if encode_once:
+            t.storage.encode_observations(t.model.encode, ("obs", "next_obs"))
+            assert t.storage.input_rows("obs", torch.arange(3)).dtype == torch.float32
+        before = {k: v.clone() for k, v in t.critic.state_dict().items()}
+        t.critic_learner.update(t.storage, t.model, t.minibatch_gen)
+        t.algo.update(t.storage, t.minibatch_gen)
+        runs.append((t.model.state_dict(), t.critic.state_dict()))
+        assert any(not torch.equal(before[k], v) for k, v in t.critic.state_dict().items())
+    (student, critic), (student_once, critic_once) = runs
+    assert all(torch.equal(student[k], student_once[k]) for k in student)
+    # the critic's target takes the student's side from one pass over the rollout (batches of
+    # another size than the minibatches': the same up to float rounding)
+    assert all(torch.allclose(critic[k], critic_once[k], atol=1e-6) for k in critic)
 
 
 def test_ratio_wrt_changes_the_policy_loss(tmp_path: Path):

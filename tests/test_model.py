@@ -141,3 +141,29 @@ def test_global_max_pool_sees_a_door_the_same_wherever_it_is():
     assert torch.equal(a[:, -64:], b[:, -64:]) and not torch.equal(a[:, :-64], b[:, :-64])
     logits, values, _ = model(room((7, 7)))
     assert logits.shape == (1, 7) and values.shape == (1,)
+
+
+def test_trunk_pool_quarters_the_cells_after_the_second_conv():
+    """--trunk_pool max: the 19 x 19 egocentric map (TwoDoor's 20 x 20 room, radius 9) reaches
+    the third conv as 10 x 10 (odd sides rounded up, so the map's last row and column still
+    count), which shrinks the heads' input four-fold; the student and the teacher critic are
+    built alike, and a pooled student still tells an agent's surroundings apart."""
+    from models import TeacherCritic
+    from models.acmodel import embed
+
+    obs = torch.zeros(2, 20, 20, 4, dtype=torch.uint8)
+    obs[..., 0], obs[..., 3] = 1, 4  # empty cells, no agent...
+    obs[:, 10, 10, 3] = 0  # ...but one, heading right
+    obs[1, 19, 10, 0] = 2  # a wall at the far edge, folded onto the map's last column
+    pooled = ACModel((20, 20, 4), encoding="egocentric", ego_radius=9, trunk_pool="max")
+    plain = ACModel((20, 20, 4), encoding="egocentric", ego_radius=9)
+    assert [type(m).__name__ for m in pooled.conv] == [
+        "Conv2d", "ReLU", "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU"]
+    assert pooled.actor[0].in_features == 64 * 10 * 10 and plain.actor[0].in_features == 64 * 19 * 19
+    critic = TeacherCritic((20, 20, 4), "egocentric", 9, trunk_pool="max")
+    assert critic.head[0].in_features == 64 * 10 * 10
+    with torch.no_grad():
+        x = embed(pooled.conv, obs, "egocentric", 9)
+    assert x.shape == (2, 6400) and not torch.equal(x[0], x[1])
+    logits, values, _ = pooled(obs)
+    assert logits.shape == (2, 7) and values.shape == (2,)

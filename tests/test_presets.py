@@ -20,22 +20,25 @@ BASE = ["train", "--task", "SimpleDoorKey", "--savedir", "x"]
 def settings(*flags: str) -> tuple:
     cfg = parse_config([*BASE, *flags])[1]
     return (cfg.obs_encoding, cfg.lr_schedule, cfg.total_env_steps, cfg.imitation_frac,
-            cfg.guide_end_frac, cfg.ks_end_frac)
+            cfg.guide_end_frac, cfg.ks_end_frac, cfg.trunk_pool)
 
 
 def test_the_defaults_hand_the_student_over_within_the_budget():
-    assert settings() == ("egocentric", "linear", 300_000, 0.1, 0.3, 0.5)
+    assert settings() == ("egocentric", "linear", 300_000, 0.1, 0.3, 0.5, "none")
 
 
 def test_preset_original_restores_the_originals_settings_and_given_flags_win():
-    assert settings("--preset", "original") == ("raw", "constant", 0, 0.0, 0.0, 0.0)
+    assert settings("--preset", "original") == ("raw", "constant", 0, 0.0, 0.0, 0.0, "none")
+    assert settings("--trunk_pool", "max", "--preset", "original")[-1] == "max"
     assert settings("--preset", "original", "--obs_encoding", "onehot", "--total_env_steps",
-                    "5000", "--ks_end_frac", "0.4") == ("onehot", "constant", 5000, 0.0, 0.0, 0.4)
+                    "5000", "--ks_end_frac", "0.4", "--trunk_pool", "max") == (
+        "onehot", "constant", 5000, 0.0, 0.0, 0.4, "max")
 
 
 def test_an_iteration_schedule_given_explicitly_replaces_its_fraction():
-    assert settings("--imitation_itr", "20") == ("egocentric", "linear", 300_000, 0.0, 0.3, 0.5)
-    assert settings("--guide_decay", "0.9", "--ks_updates", "100")[3:] == (0.1, 0.0, 0.0)
+    assert settings("--imitation_itr", "20") == ("egocentric", "linear", 300_000, 0.0, 0.3, 0.5,
+                                                 "none")
+    assert settings("--guide_decay", "0.9", "--ks_updates", "100")[3:6] == (0.1, 0.0, 0.0)
 
 
 @pytest.mark.parametrize("flags, expected", [

@@ -92,17 +92,26 @@ def test_committed_summary_is_what_the_committed_runs_give(tmp_path: Path):
     ("SimpleDoorKey", "ihac", {"lr": 3e-4, "gae": True}, "lr=0.0003 gae=True"),
     ("SimpleDoorKey", "ihac-radius5", {"ego_radius": 5}, "radius5"),        # named: its name
     ("SimpleDoorKey", "ihac-radius5", {"obs_encoding": "raw", "ego_radius": 5}, "radius5"),
+    ("SimpleDoorKey", "ihac", {"trunk_pool": None}, ""),  # before --trunk_pool: none, the default
+    ("SimpleDoorKey", "ihac", {"trunk_pool": "max"}, "trunk_pool=max"),
+    ("SimpleDoorKey", "ihac-radius5", {"ego_radius": 5, "head_activation": None,  # named, and
+                                       "global_pool": None}, "radius5"),  # flags since: defaults
+    ("SimpleDoorKey", "ihac-radius5", {"ego_radius": 5, "obs_encoding": None},  # a flag added
+     "radius5 obs_encoding=raw"),                          # since it ran, not at its default
     ("SimpleDoorKey", "ihac-orig", {"obs_encoding": "raw", "lr_schedule": "constant",
                                     "imitation_frac": 0.0, "guide_end_frac": 0.0,
-                                    "ks_end_frac": 0.0}, "original-orig"),
+                                    "ks_end_frac": 0.0, "trunk_pool": "none"}, "original-orig"),
+    ("SimpleDoorKey", "ihac-orig", {"obs_encoding": "raw", "lr_schedule": "constant",
+                                    "imitation_frac": 0.0, "guide_end_frac": 0.0,
+                                    "ks_end_frac": 0.0, "trunk_pool": None}, "original-orig"),
 ])
 def test_a_runs_variant_says_how_it_differs_from_todays_defaults(
         tmp_path: Path, task: str, label: str, settings: dict, expected: str):
     """summary.csv's variant column: a run counts as today's defaults only if it learnt with them
     (--ego_radius compared as the window the network saw)."""
     cfg = {**Config(task=task).to_dict(), **settings}
-    if cfg["ego_radius"] is None:
-        del cfg["ego_radius"]  # a run saved before --ego_radius existed
+    for key in [k for k, v in settings.items() if v is None]:
+        del cfg[key]  # a run saved before the flag existed
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     run = Run(label, 0, tmp_path, [], [], [], 0.0)
     assert variant(run) == expected

@@ -197,23 +197,25 @@ def test_onehot_student_trains_evaluates_and_must_resume_as_onehot(logdir: Path,
 
 
 def test_tanh_heads_and_global_pool_train_evaluate_and_must_resume_alike(logdir: Path, capsys):
-    """--head_activation tanh and --global_pool max reach the student and the teacher critic,
-    eval rebuilds the student exactly as trained (same outputs), and resuming with another
-    activation is refused."""
+    """--head_activation tanh, --global_pool max and --trunk_pool max reach the student and the
+    teacher critic, eval rebuilds the student exactly as trained (same outputs), and resuming
+    with another activation or without the trunk's pool is refused."""
     from commands.evaluate import load_student
     from models import ACModel
 
     common = ["--task", "SimpleDoorKey", "--logdir", str(logdir)]
+    pooled = ["--global_pool", "max", "--trunk_pool", "max"]
     assert main(["train", *common, "--savedir", "th", "--algo", "ihac", "--head_activation",
-                 "tanh", "--global_pool", "max", *TINY]) == 0
+                 "tanh", *pooled, *TINY]) == 0
     run = logdir / "ppo" / "simpledoorkey" / "th"
     state = torch.load(run / "acmodel.pt", weights_only=True)
-    flat = 64 * 19 * 19  # egocentric 19 x 19 map, 64 conv channels
+    flat = 64 * 10 * 10  # egocentric 19 x 19 map pooled to 10 x 10, 64 conv channels
     assert state["model"]["critic.0.weight"].shape[1] == flat + 64
     assert state["teacher_critic"]["head.0.weight"].shape[1] == flat + 64
     model, trained, _ = load_student(run, "SimpleDoorKey")
     assert isinstance(model.actor[1], torch.nn.Tanh) and isinstance(model.critic[1], torch.nn.Tanh)
-    relu = ACModel((10, 10, 4), 7, encoding="egocentric", ego_radius=9, global_pool="max")
+    relu = ACModel((10, 10, 4), 7, encoding="egocentric", ego_radius=9, global_pool="max",
+                   trunk_pool="max")
     relu.load_state_dict(state["model"])  # the same weights fit either activation...
     obs = torch.randint(0, 6, (8, 10, 10, 4), dtype=torch.uint8)
     obs[..., 3] = 4
@@ -224,6 +226,10 @@ def test_tanh_heads_and_global_pool_train_evaluate_and_must_resume_alike(logdir:
     assert main(["eval", *common, "--loaddir", "th", "--savedir", "e", "--num_eval", "2",
                  "--num_videos", "0"]) == 0
     capsys.readouterr()
-    assert main(["train", *common, "--savedir", "th", "--algo", "ihac", "--global_pool", "max",
+    assert main(["train", *common, "--savedir", "th", "--algo", "ihac", *pooled,
                  *TINY, "--n_itr", "3"]) == 2
     assert "--head_activation tanh" in capsys.readouterr().err
+    assert main(["train", *common, "--savedir", "th", "--algo", "ihac", "--head_activation",
+                 "tanh", "--global_pool", "max", "--trunk_pool", "none", *TINY, "--n_itr",
+                 "3"]) == 2
+    assert "--trunk_pool max" in capsys.readouterr().err

@@ -97,7 +97,9 @@ def variant(run: Run) -> str:
     (`main.py sweep`'s --variant NAME), prefixed with "original" when it ran with the
     original's settings (--preset original: raw input, constant lr, iteration schedules). An
     unnamed run that differs from today's defaults (a default changed since it ran) is named by
-    what differs, as KEY=VALUE. --ego_radius is compared as the window the network saw."""
+    what differs, as KEY=VALUE; a named one adds KEY=VALUE for the flags that did not exist
+    when it ran. --ego_radius is compared as the window the network saw."""
+    saved = json.loads((run.path / "config.json").read_text())
     cfg = _config(run)
     have, want = _effective(cfg), _effective({**Config().to_dict(), "task": cfg["task"]})
     settings = [k for k, field in Config.__dataclass_fields__.items()
@@ -109,7 +111,12 @@ def variant(run: Run) -> str:
     original = all(cfg.get(k) == v for k, v in ORIGINAL_PRESET.items() if k != "total_env_steps")
     if not (name or original):
         return " ".join(f"{k}={have[k]}" for k in differ)
-    return "-".join(filter(None, ["original" if original else "", name]))
+    # a named run also says what it had of a flag added since it ran (its name's flags could
+    # not have set it), unless the original's settings say it
+    since = [f"{k}={have[k]}" for k in differ
+             if k not in saved and have[k] is not None  # None: not for this input
+             and not (original and k in ORIGINAL_PRESET)]
+    return " ".join(["-".join(filter(None, ["original" if original else "", name])), *since])
 
 
 def _steps(x: float) -> str:
