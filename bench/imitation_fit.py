@@ -2,7 +2,7 @@
 encoding? The imitation phase and kickstarting can do no better than this.
 
     python bench/imitation_fit.py [--task SimpleDoorKey] [--states 20000] [--steps 1500]
-        [--encodings raw onehot egocentric] [--ego_radius 9] [--trunk_pool max]
+        [--encodings raw onehot egocentric] [--ego_radius 9] [--trunk_pool none]
         [--labels teacher] [--seed 0] [--eval_episodes 50]
 
 States come from the teacher acting alone (what IHAC's guided sampling visits at first), labelled
@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--encodings", nargs="+", default=list(ENCODINGS), choices=ENCODINGS)
     parser.add_argument("--ego_radius", type=int, default=9, help="as main.py's --ego_radius")
-    parser.add_argument("--trunk_pool", default="max", choices=("none", "max"),
+    parser.add_argument("--trunk_pool", default="none", choices=("none", "max"),
                         help="as main.py's --trunk_pool")
     parser.add_argument("--labels", default="teacher", choices=("teacher", "oracle"),
                         help="the teacher's labels (its LLM answers) or the oracle's right plans")

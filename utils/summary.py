@@ -100,7 +100,7 @@ def variant(run: Run) -> str:
     what differs, as KEY=VALUE; a named one adds KEY=VALUE for the flags that did not exist
     when it ran. --ego_radius is compared as the window the network saw."""
     saved = json.loads((run.path / "config.json").read_text())
-    cfg = _config(run)
+    cfg = {**LEGACY_DEFAULTS, **saved}  # what _config gives, with the saved keys kept apart
     have, want = _effective(cfg), _effective({**Config().to_dict(), "task": cfg["task"]})
     settings = [k for k, field in Config.__dataclass_fields__.items()
                 if TRAIN in field.metadata["commands"] and k not in NOT_SETTINGS]
