@@ -18,19 +18,21 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 def conv_trunk(channels: int, trunk_pool: str = "none") -> nn.Sequential:
     """Three 3x3 convs (16, 32, 64 channels; padding 1; ReLU); ``trunk_pool`` "max" puts a 2x2
-    max-pool (odd sides rounded up) before the third."""
-    # the pool quarters the cells the third conv and the heads' first layers see, which are
-    # most of the network's cost on the 19 x 19 egocentric map, without folding the map
+    max-pool (odd sides rounded up) before the third, "stride" gives the third a stride of 2."""
+    # either quarters the cells the third conv and the heads' first layers see, which are
+    # most of the network's cost on the 19 x 19 egocentric map, without folding the map; the
+    # strided conv keeps which of the 3 x 3 cells under it held what, the max-pool does not
     pool = [nn.MaxPool2d(2, ceil_mode=True)] if trunk_pool == "max" else []
+    stride = 2 if trunk_pool == "stride" else 1
     return nn.Sequential(
         nn.Conv2d(channels, 16, 3, padding=1), nn.ReLU(),
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), *pool,
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(32, 64, 3, padding=1, stride=stride), nn.ReLU(),
     )
 
 
 def embedding_size(width: int, height: int, global_pool: str, trunk_pool: str = "none") -> int:
-    if trunk_pool == "max":
+    if trunk_pool in ("max", "stride"):
         width, height = -(-width // 2), -(-height // 2)
     return 64 * width * height + (64 if global_pool == "max" else 0)
 

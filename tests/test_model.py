@@ -143,9 +143,11 @@ def test_global_max_pool_sees_a_door_the_same_wherever_it_is():
     assert logits.shape == (1, 7) and values.shape == (1,)
 
 
-def test_trunk_pool_quarters_the_cells_after_the_second_conv():
-    """--trunk_pool max: the 19 x 19 egocentric map (TwoDoor's 20 x 20 room, radius 9) reaches
-    the third conv as 10 x 10 (odd sides rounded up, so the map's last row and column still
+@pytest.mark.parametrize("trunk_pool, third", [("max", ["MaxPool2d", "Conv2d", "ReLU"]),
+                                               ("stride", ["Conv2d", "ReLU"])])
+def test_trunk_pool_quarters_the_cells_after_the_second_conv(trunk_pool, third):
+    """--trunk_pool max / stride: the 19 x 19 egocentric map (TwoDoor's 20 x 20 room, radius 9)
+    reaches the heads as 10 x 10 (odd sides rounded up, so the map's last row and column still
     count), which shrinks the heads' input four-fold; the student and the teacher critic are
     built alike, and a pooled student still tells an agent's surroundings apart."""
     from models import TeacherCritic
@@ -155,15 +157,39 @@ def test_trunk_pool_quarters_the_cells_after_the_second_conv():
     obs[..., 0], obs[..., 3] = 1, 4  # empty cells, no agent...
     obs[:, 10, 10, 3] = 0  # ...but one, heading right
     obs[1, 19, 10, 0] = 2  # a wall at the far edge, folded onto the map's last column
-    pooled = ACModel((20, 20, 4), encoding="egocentric", ego_radius=9, trunk_pool="max")
+    pooled = ACModel((20, 20, 4), encoding="egocentric", ego_radius=9, trunk_pool=trunk_pool)
     plain = ACModel((20, 20, 4), encoding="egocentric", ego_radius=9)
-    assert [type(m).__name__ for m in pooled.conv] == [
-        "Conv2d", "ReLU", "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU"]
+    assert [type(m).__name__ for m in pooled.conv] == ["Conv2d", "ReLU", "Conv2d", "ReLU", *third]
+    assert pooled.conv[-2].stride == ((2, 2) if trunk_pool == "stride" else (1, 1))
     assert pooled.actor[0].in_features == 64 * 10 * 10 and plain.actor[0].in_features == 64 * 19 * 19
-    critic = TeacherCritic((20, 20, 4), "egocentric", 9, trunk_pool="max")
+    critic = TeacherCritic((20, 20, 4), "egocentric", 9, trunk_pool=trunk_pool)
     assert critic.head[0].in_features == 64 * 10 * 10
     with torch.no_grad():
         x = embed(pooled.conv, obs, "egocentric", 9)
     assert x.shape == (2, 6400) and not torch.equal(x[0], x[1])
     logits, values, _ = pooled(obs)
     assert logits.shape == (2, 7) and values.shape == (2,)
+    # any side: the embedding size the heads are built for is what the trunk gives
+    for side in (7, 10, 11):
+        net = ACModel((side, side, 4), trunk_pool=trunk_pool)
+        assert net(torch.zeros(1, side, side, 4, dtype=torch.uint8))[0].shape == (1, 7)
+
+
+def test_network_cost_counts_the_multiply_adds_of_every_layer():
+    """bench/network_cost.py's count, checked against the layer shapes by hand: 19 x 19 cells,
+    3x3 convs 25 -> 16 -> 32 -> 64 (padding 1), then the actor (7) and critic (1) heads on the
+    flattened map; the strided trunk's third conv and heads see 10 x 10 cells."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from network_cost import forward_macs
+
+    obs = torch.zeros(1, 10, 10, 4, dtype=torch.uint8)
+    obs[..., 3] = 4
+    obs[0, 3, 4, 3] = 1
+    heads = lambda cells: 2 * 64 * cells * 64 + 64 * 7 + 64 * 1  # noqa: E731
+    convs = 361 * 9 * (25 * 16 + 16 * 32)
+    for pool, cells in (("none", 361), ("stride", 100)):
+        net = ACModel((10, 10, 4), encoding="egocentric", ego_radius=9, trunk_pool=pool)
+        assert forward_macs(net, net.encode(obs)) == convs + cells * 9 * 32 * 64 + heads(cells)

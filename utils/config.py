@@ -95,10 +95,11 @@ class Config:
                                      "student's features (max), so that colours can be matched "
                                      "wherever the objects are, or not (none)", (TRAIN,),
                              choices=("none", "max"))
-    trunk_pool: str = _flag("none", "a 2 x 2 max-pool between the second and third conv layers "
-                                    "(max: a quarter of the cells for the third conv and the "
-                                    "heads, about twice as fast) or not (none)", (TRAIN,),
-                            choices=("none", "max"))
+    trunk_pool: str = _flag("none", "halve the map's sides before the third conv layer, a "
+                                    "quarter of the cells for it and the heads, about twice as "
+                                    "fast: a 2 x 2 max-pool (max), a stride of 2 in the third "
+                                    "conv (stride), or not (none)", (TRAIN,),
+                            choices=("none", "max", "stride"))
     head_activation: str = _flag("relu", "hidden activation of the actor, critic and teacher-critic "
                                          "heads: relu (the original's; most units die) or tanh",
                                  (TRAIN,), choices=("relu", "tanh"))
