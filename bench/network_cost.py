@@ -1,9 +1,10 @@
 """What one update minibatch costs the student network, and how close to the CPU's peak it runs.
 
     python bench/network_cost.py [--task SimpleDoorKey] [--batch 128] [--rounds 5]
-        [--trunk_pools none max stride]
+        [--networks none max stride max,broadcast]
 
-Per --trunk_pool (today's other defaults: the egocentric map, radius 9): the multiply-adds of one
+Per network, named TRUNK_POOL[,GLOBAL_POOL] (main.py's --trunk_pool and --global_pool; today's
+other defaults: the egocentric map, radius 9): the multiply-adds of one
 forward pass (counted from the Conv2d and Linear layers' shapes), the median wall time of a
 forward + backward pass over --batch observations (1 torch thread, the networks interleaved
 round by round so that other work on the machine weighs on all alike), and the arithmetic rate
@@ -65,13 +66,24 @@ def core_peak() -> str:
             f"{mhz / 1000 * 2 * lanes * 2:.0f} GFLOP/s")
 
 
+def network(name: str, obs_shape: tuple[int, int, int]) -> ACModel:
+    """The student network that ``--trunk_pool A --global_pool B`` builds, from "A[,B]"."""
+    trunk_pool, _, global_pool = name.partition(",")
+    if trunk_pool not in ("none", "max", "stride") or global_pool not in ("", "none", "max",
+                                                                          "broadcast"):
+        raise SystemExit(f"network_cost: --networks {name!r} is invalid: TRUNK_POOL (none, max, "
+                         f"stride) optionally followed by ,GLOBAL_POOL (none, max, broadcast)")
+    return ACModel(obs_shape, encoding="egocentric", ego_radius=9, trunk_pool=trunk_pool,
+                   global_pool=global_pool or "none")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="SimpleDoorKey")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--trunk_pools", nargs="+", default=["none", "max", "stride"],
-                        choices=("none", "max", "stride"))
+    parser.add_argument("--networks", nargs="+", default=["none", "max", "stride", "max,broadcast"],
+                        help="TRUNK_POOL[,GLOBAL_POOL] each")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -79,25 +91,25 @@ def main() -> None:
     obs = [env.reset(seed=1000 + i)[0] for i in range(args.batch)]
     env.close()
     batch = torch.from_numpy(np.stack(obs))
-    nets = {p: ACModel(tuple(batch.shape[1:]), encoding="egocentric", ego_radius=9, trunk_pool=p)
-            for p in args.trunk_pools}
-    x = nets[args.trunk_pools[0]].encode(batch)
-    times: dict[str, list[float]] = {p: [] for p in nets}
+    nets = {name: network(name, tuple(batch.shape[1:])) for name in args.networks}
+    x = nets[args.networks[0]].encode(batch)
+    times: dict[str, list[float]] = {name: [] for name in nets}
     for _ in range(args.rounds + 1):  # the first round warms up and is dropped
-        for pool, net in nets.items():
+        for name, net in nets.items():
             t0 = time.perf_counter()
             logits, values, _ = net(x)
             (logits.sum() + values.sum()).backward()
-            times[pool].append(time.perf_counter() - t0)
+            times[name].append(time.perf_counter() - t0)
     print(f"{args.task}: input {tuple(x.shape[1:])}, batch {args.batch}, 1 thread, "
           f"{args.rounds} rounds; {core_peak()}")
-    print("| trunk_pool | MACs per observation (forward) | fwd + bwd ms (median) | GFLOP/s |")
+    print("| trunk_pool,global_pool | MACs per observation (forward) | fwd + bwd ms (median) "
+          "| GFLOP/s |")
     print("|---|---|---|---|")
-    for pool, net in nets.items():
+    for name, net in nets.items():
         macs = forward_macs(net, x)
-        seconds = statistics.median(times[pool][1:])
+        seconds = statistics.median(times[name][1:])
         rate = 3 * 2 * macs * args.batch / seconds / 1e9
-        print(f"| {pool} | {macs / 1e6:.2f} M | {1000 * seconds:.0f} | {rate:.0f} |")
+        print(f"| {name} | {macs / 1e6:.2f} M | {1000 * seconds:.0f} | {rate:.0f} |")
 
 
 if __name__ == "__main__":

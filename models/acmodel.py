@@ -16,18 +16,30 @@ HIDDEN = 64
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 
-def conv_trunk(channels: int, trunk_pool: str = "none") -> nn.Sequential:
+class BroadcastMax(nn.Module):
+    """(B, C, W, H) -> (B, 2C, W, H): every cell also gets each channel's maximum over the map."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, x.amax(dim=(2, 3), keepdim=True).expand_as(x)], dim=1)
+
+
+def conv_trunk(channels: int, trunk_pool: str = "none", global_pool: str = "none"
+               ) -> nn.Sequential:
     """Three 3x3 convs (16, 32, 64 channels; padding 1; ReLU); ``trunk_pool`` "max" puts a 2x2
-    max-pool (odd sides rounded up) before the third, "stride" gives the third a stride of 2."""
-    # either quarters the cells the third conv and the heads' first layers see, which are
+    max-pool (odd sides rounded up) before the third, "stride" gives the third a stride of 2;
+    ``global_pool`` "broadcast" feeds the third each channel's map-wide maximum in every cell."""
+    # either pool quarters the cells the third conv and the heads' first layers see, which are
     # most of the network's cost on the 19 x 19 egocentric map, without folding the map; the
     # strided conv keeps which of the 3 x 3 cells under it held what, the max-pool does not
     pool = [nn.MaxPool2d(2, ceil_mode=True)] if trunk_pool == "max" else []
     stride = 2 if trunk_pool == "stride" else 1
+    # broadcast: "the held key is red" (the agent's cell) and "a red door is somewhere" meet in
+    # one cell, where one ReLU unit of the third conv can tell whether the colours match
+    broadcast = [BroadcastMax()] if global_pool == "broadcast" else []
     return nn.Sequential(
         nn.Conv2d(channels, 16, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), *pool,
-        nn.Conv2d(32, 64, 3, padding=1, stride=stride), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), *pool, *broadcast,
+        nn.Conv2d(32 * (2 if broadcast else 1), 64, 3, padding=1, stride=stride), nn.ReLU(),
     )
 
 
@@ -83,7 +95,7 @@ class ACModel(nn.Module):
         self.obs_shape = tuple(obs_shape)
         self.recurrent = recurrent
         self.encoding, self.ego_radius, self.global_pool = encoding, ego_radius, global_pool
-        self.conv = conv_trunk(channels, trunk_pool)
+        self.conv = conv_trunk(channels, trunk_pool, global_pool)
         embedding = embedding_size(width, height, global_pool, trunk_pool)
         if recurrent:
             self.lstm = nn.LSTMCell(embedding, HIDDEN)
@@ -122,7 +134,7 @@ class TeacherCritic(nn.Module):
         super().__init__()
         width, height, channels = encoded_shape(obs_shape, encoding, ego_radius)
         self.encoding, self.ego_radius, self.global_pool = encoding, ego_radius, global_pool
-        self.conv = conv_trunk(channels, trunk_pool)
+        self.conv = conv_trunk(channels, trunk_pool, global_pool)
         self.head = nn.Sequential(nn.Linear(embedding_size(width, height, global_pool, trunk_pool),
                                             HIDDEN),
                                   ACTIVATIONS[head_activation](), nn.Linear(HIDDEN, 1))

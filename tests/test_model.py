@@ -193,3 +193,30 @@ def test_network_cost_counts_the_multiply_adds_of_every_layer():
     for pool, cells in (("none", 361), ("stride", 100)):
         net = ACModel((10, 10, 4), encoding="egocentric", ego_radius=9, trunk_pool=pool)
         assert forward_macs(net, net.encode(obs)) == convs + cells * 9 * 32 * 64 + heads(cells)
+
+
+def test_global_pool_broadcast_lets_the_agents_cell_see_the_whole_map():
+    """--global_pool broadcast: each channel's map-wide maximum joins every cell before the third
+    conv, so the third conv's output at the agent's cell (the map's centre) depends on an object
+    far beyond the three 3x3 convs' 7 x 7 reach (a door in the room's far corner); without it,
+    it does not. The heads' input size is unchanged; the student and teacher critic alike."""
+    from models import TeacherCritic
+
+    obs = torch.zeros(2, 10, 10, 4, dtype=torch.uint8)
+    obs[..., 0], obs[..., 3] = 1, 4  # empty cells, no agent...
+    obs[:, 1, 1, 3] = 0  # ...but one in a corner, heading right
+    obs[1, 9, 9, :3] = torch.tensor([4, 0, 1], dtype=torch.uint8)  # a red door, 8 cells away
+    for pool in ("none", "max"):
+        plain = ACModel((10, 10, 4), encoding="egocentric", ego_radius=9, trunk_pool=pool)
+        wide = ACModel((10, 10, 4), encoding="egocentric", ego_radius=9, trunk_pool=pool,
+                       global_pool="broadcast")
+        assert wide.conv[-2].in_channels == 64 and plain.conv[-2].in_channels == 32
+        assert wide.actor[0].in_features == plain.actor[0].in_features
+        critic = TeacherCritic((10, 10, 4), "egocentric", 9, "broadcast", trunk_pool=pool)
+        assert critic.conv[-2].in_channels == 64
+        with torch.no_grad():
+            for net, sees in ((plain, False), (wide, True)):
+                out = net.conv(net.encode(obs).permute(0, 3, 1, 2))
+                at = 9 if pool == "none" else 9 // 2  # the agent's cell: the 19 x 19 map's centre
+                agent = out[:, :, at, at]
+                assert (not torch.equal(agent[0], agent[1])) == sees

@@ -92,9 +92,11 @@ class Config:
                                "fold farther ones onto the map's edge (0: the whole map; rooms "
                                "up to 10 x 10 are never folded at 9)", (TRAIN,))
     global_pool: str = _flag("none", "add the last conv layer's maximum over the map to the "
-                                     "student's features (max), so that colours can be matched "
-                                     "wherever the objects are, or not (none)", (TRAIN,),
-                             choices=("none", "max"))
+                                     "student's features (max), or each channel's maximum over "
+                                     "the map to every cell before the third conv layer "
+                                     "(broadcast), so that colours can be matched wherever the "
+                                     "objects are, or not (none)", (TRAIN,),
+                             choices=("none", "max", "broadcast"))
     trunk_pool: str = _flag("none", "halve the map's sides before the third conv layer, a "
                                     "quarter of the cells for it and the heads, about twice as "
                                     "fast: a 2 x 2 max-pool (max), a stride of 2 in the third "
