@@ -38,7 +38,7 @@ from models.encoding import ENCODINGS
 from planners import build_teacher
 from planners.oracle import OracleTeacher
 from planners.teacher import TeacherPolicy
-from utils.config import Config
+from utils.config import Config, flag_choices
 
 
 def collect(task: str, n_states: int, seed: int, labels: str = "teacher"
@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--encodings", nargs="+", default=list(ENCODINGS), choices=ENCODINGS)
     parser.add_argument("--ego_radius", type=int, default=9, help="as main.py's --ego_radius")
-    parser.add_argument("--trunk_pool", default="none", choices=("none", "max", "stride"),
+    parser.add_argument("--trunk_pool", default="none", choices=flag_choices("trunk_pool"),
                         help="as main.py's --trunk_pool")
     parser.add_argument("--labels", default="teacher", choices=("teacher", "oracle"),
                         help="the teacher's labels (its LLM answers) or the oracle's right plans")

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from envs import make_env, resolve_task
 from models import ACModel
+from utils.config import flag_choices
 
 
 def forward_macs(model: nn.Module, x: torch.Tensor) -> int:
@@ -69,10 +70,11 @@ def core_peak() -> str:
 def network(name: str, obs_shape: tuple[int, int, int]) -> ACModel:
     """The student network that ``--trunk_pool A --global_pool B`` builds, from "A[,B]"."""
     trunk_pool, _, global_pool = name.partition(",")
-    if trunk_pool not in ("none", "max", "stride") or global_pool not in ("", "none", "max",
-                                                                          "broadcast"):
-        raise SystemExit(f"network_cost: --networks {name!r} is invalid: TRUNK_POOL (none, max, "
-                         f"stride) optionally followed by ,GLOBAL_POOL (none, max, broadcast)")
+    trunk_pools, global_pools = flag_choices("trunk_pool"), flag_choices("global_pool")
+    if trunk_pool not in trunk_pools or global_pool not in ("", *global_pools):
+        raise SystemExit(f"network_cost: --networks {name!r} is invalid: TRUNK_POOL "
+                         f"({', '.join(trunk_pools)}) optionally followed by ,GLOBAL_POOL "
+                         f"({', '.join(global_pools)})")
     return ACModel(obs_shape, encoding="egocentric", ego_radius=9, trunk_pool=trunk_pool,
                    global_pool=global_pool or "none")
 

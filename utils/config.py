@@ -29,6 +29,11 @@ def _flag(default: Any, help: str, commands: tuple[str, ...] = BOTH, **kw: Any) 
     return field(default=default, metadata={"help": help, "commands": commands, **kw})
 
 
+def flag_choices(name: str) -> tuple[str, ...]:
+    """The values a Config flag accepts (for scripts that build networks outside main.py)."""
+    return next(f.metadata["choices"] for f in dataclasses.fields(Config) if f.name == name)
+
+
 @dataclass
 class Config:
     # --- what to run and where it lives ---
