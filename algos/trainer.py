@@ -17,7 +17,7 @@ from algos.teacher_critic import TeacherCriticLearner
 from envs.vector import Episode, VecEnv, cycle_seeds
 from models import ACModel, TeacherCritic, network_options
 from planners.teacher_scalars import TEACHER_KEYS, teacher_scalars
-from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from utils.checkpoint import CHECKPOINT_NAME, FINISHED_NAME, load_checkpoint, save_checkpoint
 from utils.config import Config, imitation_iterations
 from utils.errors import TrainingInterrupted, UserError
 from utils.interrupts import Interrupts
@@ -100,6 +100,9 @@ class Trainer:
     def _maybe_resume(self) -> bool:
         path = self.run_dir / CHECKPOINT_NAME
         if not path.exists():
+            if (self.run_dir / FINISHED_NAME).exists():
+                raise UserError(f"{self.run_dir} is a finished run whose checkpoint is not here "
+                                f"(its {FINISHED_NAME} and logs are): use another --savedir")
             return False
         state = load_checkpoint(path, task=self.cfg.task)
         saved = state["config"]
@@ -126,6 +129,7 @@ class Trainer:
             changed.append(_set_param_groups(self.critic_learner.optimizer, "lr", "tc_lr",
                                              self.cfg.tc_lr))
         self.counters.update(state["counters"])
+        (self.run_dir / FINISHED_NAME).unlink(missing_ok=True)  # it goes on: not finished now
         torch.set_rng_state(state["rng"]["torch"])
         self.sample_gen.set_state(state["rng"]["sample"])
         self.minibatch_gen.set_state(state["rng"]["minibatch"])
@@ -310,6 +314,8 @@ class Trainer:
                     obs, memory, mask, episodes = self.collect(obs, memory, mask)
                     with interrupts.deferred():  # the iteration is committed whole or not at all
                         self._commit(episodes, logger, t0, start)
+            # the last iteration saved the checkpoint; only then is the run marked finished
+            (self.run_dir / FINISHED_NAME).write_text(json.dumps(self.counters) + "\n")
         except KeyboardInterrupt:
             done = self.counters["iteration"]
             code = 128 + (interrupts.signum or 2)

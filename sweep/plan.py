@@ -4,12 +4,13 @@ command line into <out>/log/ppo/<task>/<algo>[-<variant>]_seed<s>/, and its stat
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from utils.checkpoint import CHECKPOINT_NAME, FINISHED_NAME, load_checkpoint
 from utils.cli import OneLineParser, parse_config
 from utils.errors import UserError
 from utils.rundir import task_dir
@@ -53,10 +54,12 @@ class SweepRun:
         return int(last[1]) if len(last) > 1 and last[1].isdigit() else 0
 
     def finished(self, budget: int) -> bool:
-        path = self.run_dir / CHECKPOINT_NAME
-        if not path.exists():
-            return False
-        return load_checkpoint(path)["counters"]["env_steps"] >= budget
+        """The checkpoint reached the budget; without one (committed results leave it out), the
+        run's finished marker did."""
+        path, marker = self.run_dir / CHECKPOINT_NAME, self.run_dir / FINISHED_NAME
+        if path.exists():
+            return load_checkpoint(path)["counters"]["env_steps"] >= budget
+        return marker.exists() and json.loads(marker.read_text())["env_steps"] >= budget
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,12 @@ def test_a_sweep_runs_on_ray_reports_and_its_rerun_skips_or_resumes(tmp_path: Pa
         log = (out / "logs" / f"simpledoorkey_{r.name}.log").read_text()
         assert f"resuming {r} from iteration" in log and f"({s:,} env steps)" in log
     assert read_csv(out / "summary.csv")[0]["budget"] == "700"
+    # the runs as committed, without their checkpoints: still finished, still skipped
+    kept = tmp_path / "kept"
+    shutil.copytree(out, kept)
+    for path in kept.rglob("acmodel.pt"):
+        path.unlink()
+    assert "2 finished already (skipped), 0 to run" in sweep(kept, 700).stdout
     assert len((out / "command.txt").read_text().splitlines()) == 3
 
     # another task into the same study: the report still covers the first task's runs

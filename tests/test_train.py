@@ -76,6 +76,13 @@ def test_rerun_resumes_and_a_finished_run_is_kept(logdir: Path, capsys):
     assert "resuming" in capsys.readouterr().out
     assert torch.load(run / "acmodel.pt", weights_only=True)["counters"]["iteration"] == 3
     assert [r["iteration"] for r in rows(run)] == ["1", "2", "3"]
+    # results kept without their checkpoint (as committed): the marker still protects them
+    assert json.loads((run / "finished.json").read_text())["iteration"] == 3
+    (run / "acmodel.pt").unlink()
+    capsys.readouterr()
+    assert main([*args, "--n_itr", "3"]) == 2
+    assert "finished run whose checkpoint is not here" in capsys.readouterr().err
+    assert [r["iteration"] for r in rows(run)] == ["1", "2", "3"]
 
 
 def test_several_seeds_get_sub_directories_and_eval_finds_them(logdir: Path, capsys):

@@ -18,6 +18,9 @@ import torch
 from utils.errors import UserError
 
 CHECKPOINT_NAME = "acmodel.pt"
+# written once a run reaches its budget: results committed without their checkpoints (tens of MB
+# each) still say the run is finished, so a sweep's rerun skips it and `train` will not wipe it
+FINISHED_NAME = "finished.json"
 FORMAT_VERSION = 1
 
 
