@@ -3,7 +3,8 @@
 Each run is `main.py train` in a fresh Ray worker process (``max_calls=1``: nothing carries over
 from one run to the next), its output in <out>/logs/. Ctrl-C or SIGTERM to the sweep sends
 SIGTERM to its running trainers (on other nodes: Ray's cancel), which save their checkpoints;
-queued runs are dropped. Running the same command again resumes them.
+queued runs are dropped, and one that starts during the stop is sent SIGTERM too. Running the
+same command again resumes them.
 """
 
 from __future__ import annotations
@@ -79,20 +80,34 @@ def _holder(run: SweepRun) -> tuple[int, str] | None:
     return (int(words[1]), words[3]) if len(words) == 4 and words[1].isdigit() else None
 
 
+def _terminate(run: SweepRun, host: str, signalled: set[int]) -> bool:
+    """SIGTERM the run's trainer (once) if it is alive on this host; whether it is."""
+    holder = _holder(run)
+    if not holder or holder[1] != host:
+        return False
+    try:
+        os.kill(holder[0], signal.SIGTERM if holder[0] not in signalled else 0)
+    except ProcessLookupError:  # a dead trainer's line (kill -9): Ray may be retrying the run
+        return False
+    signalled.add(holder[0])
+    return True
+
+
 def _stop(ray, refs: dict, pending: list) -> None:
-    """SIGTERM the running trainers (Ray's cancel on other hosts), drop the queued runs, and
-    wait for the trainers to save."""
-    host = socket.gethostname()
+    """SIGTERM the running trainers, cancel the other runs (queued, on other hosts, or being
+    retried after a crash), and wait for the trainers to save. A run that starts all the same
+    (Ray had already handed it to a worker) is sent SIGTERM as soon as it holds its lock."""
+    host, signalled = socket.gethostname(), set()
     for ref in pending:
-        holder = _holder(refs[ref])
-        if holder and holder[1] == host:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(holder[0], signal.SIGTERM)
-        else:
+        if not _terminate(refs[ref], host, signalled):
             ray.cancel(ref)
     print(f"stopping: {len(pending)} runs save their checkpoints (up to "
           f"{STOP_WAIT_SECONDS} s)...", flush=True)
-    ray.wait(pending, num_returns=len(pending), timeout=STOP_WAIT_SECONDS)
+    deadline, waiting = time.time() + STOP_WAIT_SECONDS, list(pending)
+    while waiting and time.time() < deadline:
+        _, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=1.0)
+        for ref in waiting:
+            _terminate(refs[ref], host, signalled)
 
 
 def run_all(runs: list[SweepRun], budget: int, address: str | None, cpus: int | None,

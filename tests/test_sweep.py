@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +107,36 @@ def test_bad_sweeps_stop_before_starting_anything(capsys, tmp_path: Path, args, 
     err = capsys.readouterr().err.strip()
     assert code == 2 and named in err and "\n" not in err and "Traceback" not in err
     assert not (tmp_path / "s").exists()
+
+
+def test_a_run_retried_during_a_stop_is_stopped_too(tmp_path: Path):
+    # kill -9 a trainer, then stop the sweep at once: Ray may still start the run's retry; the
+    # sweep must not leave it training unattended until the stop's wait runs out (300 s)
+    out = tmp_path / "s"
+    run = out / "log" / "ppo" / "simpledoorkey" / "ppo_seed0"
+    cmd = [sys.executable, "main.py", "sweep", "--task", "SimpleDoorKey", "--algos", "ppo",
+           "--seeds", "0", "--budget", "10000000", "--eval_every", "5000000", "--num_eval", "2",
+           "--teacher_episodes", "4", "--cpus", "1", "--out", str(out), *TINY_RUN,
+           "--save_interval", "1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.time() + 300
+        while not (run / "acmodel.pt").exists():
+            assert proc.poll() is None and time.time() < deadline, "no checkpoint"
+            time.sleep(0.5)
+        os.kill(int((run / "train.lock").read_text().split()[1]), signal.SIGKILL)
+        proc.send_signal(signal.SIGTERM)
+        started = time.time()
+        output = proc.communicate(timeout=150)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 128 + signal.SIGTERM, output[-2000:]
+    assert time.time() - started < 150 and "stopping: 1 runs" in output
+    log = (out / "logs" / "simpledoorkey_ppo_seed0.log").read_text()
+    if log.count("== ") == 2:  # the retry started: it was stopped and saved
+        assert "interrupted (SIGTERM): checkpoint saved" in log, log[-2000:]
+    holder = (run / "train.lock").read_text().split()  # empty, or a dead trainer's line
+    assert not holder or not Path(f"/proc/{holder[1]}").exists()
+    assert load_checkpoint(run / "acmodel.pt")["counters"]["env_steps"] > 0
