@@ -60,27 +60,37 @@ def _all_tasks_figure(path: Path, per_task: dict, teachers: dict) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     n = len(per_task)
     cols = min(n, 4)
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
+    # one colour per algorithm in every panel, and one legend naming them all
+    labels = list(dict.fromkeys(r.algo for runs in per_task.values() for r in runs))
+    colours = {label: f"C{i}" for i, label in enumerate(labels)}
+    handles = {}
     for ax, (task, runs) in zip(axes.flat, per_task.items(), strict=False):
         for label in dict.fromkeys(r.algo for r in runs):
             steps, success = eval_grid([r for r in runs if r.algo == label])
-            line, = ax.plot(steps, success.mean(axis=0), "o-", markersize=2, label=label)
+            handles[label], = ax.plot(steps, success.mean(axis=0), "o-", markersize=2,
+                                      color=colours[label])
             ax.fill_between(steps, success.min(axis=0), success.max(axis=0), alpha=0.2,
-                            color=line.get_color())
-        ax.axhline(teachers[task]["success"], color="k", linestyle="--", label="teacher alone")
+                            color=colours[label])
+        handles["teacher alone"] = ax.axhline(teachers[task]["success"], color="k",
+                                              linestyle="--")
         ax.set_title(task)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("env steps")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _steps(int(x))))
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     axes.flat[0].set_ylabel("eval success (student alone)")
-    axes.flat[0].legend(loc="lower right", fontsize=7)
-    fig.tight_layout()
+    order = [*labels, "teacher alone"]
+    fig.legend([handles[k] for k in order], order, loc="lower center", ncol=len(order),
+               fontsize=8)
+    fig.tight_layout(rect=(0, 0.08 / rows, 1, 1))
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
