@@ -9,10 +9,10 @@ from __future__ import annotations
 import gymnasium
 from gymnasium.envs.registration import register
 
+from envs.historical_map import HistoricalMapEnv
 from envs.tasks import (
     ColoredDoorKeyEnv,
     DynamicDoorKeyEnv,
-    HistoricalMapEnv,
     KeyInBoxEnv,
     LavaDoorKeyEnv,
     RandomBoxKeyEnv,

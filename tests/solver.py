@@ -23,7 +23,7 @@ from collections.abc import Callable
 import gymnasium
 from minigrid.core.world_object import Box, Door, Key, WorldObj
 
-from envs.tasks import HistoricalMapEnv, ObstacleBall
+from envs.historical_map import HistoricalMapEnv, ObstacleBall
 
 LEFT, RIGHT, FORWARD, PICKUP, DROP, TOGGLE, DONE = range(7)
 DIRS = ((1, 0), (0, 1), (-1, 0), (0, -1))

@@ -12,7 +12,7 @@ from gymnasium.utils.env_checker import check_env
 from minigrid.core.world_object import Ball, Door, Key, Lava, Wall
 
 import envs
-from envs.tasks import HistoricalMapEnv, ObstacleBall
+from envs.historical_map import HistoricalMapEnv, ObstacleBall
 from tests.solver import solve_episode, solver_action
 
 ALL_IDS = list(envs.ALL_ENV_IDS)
