@@ -42,17 +42,19 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _set_param_groups(optimizer: torch.optim.Optimizer, key: str, flag: str, value: float
-                      ) -> str | None:
-    """Set ``key`` (e.g. "lr") to ``value`` in every param group of a resumed optimizer; a line
-    to print if the checkpoint had another value."""
-    old = sorted({float(group[key]) for group in optimizer.param_groups})
+def _set_param_groups(optimizer: torch.optim.Optimizer, key: str, value: float) -> None:
+    """Set ``key`` (e.g. "lr") to ``value`` in every param group of a resumed optimizer."""
     for group in optimizer.param_groups:
         group[key] = value
-    if old == [value]:
+
+
+def _changed_flag(saved: dict, flag: str, value: float) -> str | None:
+    """A line to print if the checkpoint's run had another value of ``flag``. Flags, not the
+    optimizer's current values: with --lr_schedule linear those differ on every resume."""
+    had = saved.get(flag)
+    if had is None or had == value:
         return None
-    return (f"resuming with --{flag} {value:g} (the checkpoint had "
-            f"{' / '.join(f'{v:g}' for v in old)})")
+    return f"resuming with --{flag} {value:g} (the checkpoint had {had:g})"
 
 
 class Trainer:
@@ -119,16 +121,17 @@ class Trainer:
                             "--savedir, or a larger --n_itr / --total_env_steps to continue it")
         self.model.load_state_dict(state["model"])
         self.algo.optimizer.load_state_dict(state["optimizer"])
+        self.counters.update(state["counters"])
         # a loaded optimizer state carries the hyperparameters it was saved with: this command's
         # flags win (config.json records them)
-        changed = [_set_param_groups(self.algo.optimizer, "lr", "lr", self.cfg.lr),
-                   _set_param_groups(self.algo.optimizer, "eps", "adam_eps", self.cfg.adam_eps)]
+        _set_param_groups(self.algo.optimizer, "lr", self.learning_rate())
+        _set_param_groups(self.algo.optimizer, "eps", self.cfg.adam_eps)
+        flags = ("lr", "adam_eps") + (("tc_lr",) if self.critic is not None else ())
+        changed = [_changed_flag(saved, flag, getattr(self.cfg, flag)) for flag in flags]
         if self.critic is not None:
             self.critic.load_state_dict(state["teacher_critic"])
             self.critic_learner.optimizer.load_state_dict(state["teacher_critic_optimizer"])
-            changed.append(_set_param_groups(self.critic_learner.optimizer, "lr", "tc_lr",
-                                             self.cfg.tc_lr))
-        self.counters.update(state["counters"])
+            _set_param_groups(self.critic_learner.optimizer, "lr", self.cfg.tc_lr)
         (self.run_dir / FINISHED_NAME).unlink(missing_ok=True)  # it goes on: not finished now
         torch.set_rng_state(state["rng"]["torch"])
         self.sample_gen.set_state(state["rng"]["sample"])

@@ -240,3 +240,14 @@ def test_tanh_heads_and_global_pool_train_evaluate_and_must_resume_alike(logdir:
                  "tanh", "--global_pool", "max", "--trunk_pool", "none", *TINY, "--n_itr",
                  "3"]) == 2
     assert "--trunk_pool max" in capsys.readouterr().err
+
+
+def test_resume_with_the_same_flags_and_a_linear_lr_notes_no_change(logdir: Path, capsys):
+    """The falling learning rate is the schedule's, not a flag the user changed."""
+    args = ["train", "--task", "SimpleDoorKey", "--savedir", "lin", "--logdir", str(logdir),
+            "--algo", "ihac", "--lr_schedule", "linear", *TINY]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main([*args, "--n_itr", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming" in out and "resuming with --" not in out
