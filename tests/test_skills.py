@@ -11,14 +11,8 @@ from test_mediator import BALL, EMPTY, LAVA, WALL, box, door, key, make_obs
 
 from envs import make_env
 from planners.mediator import perceive
+from planners.navigation import DONE, DROP, FORWARD, LEFT, PICKUP, RIGHT, TOGGLE, navigator
 from planners.skills import (
-    DONE,
-    DROP,
-    FORWARD,
-    LEFT,
-    PICKUP,
-    RIGHT,
-    TOGGLE,
     Drop,
     Explore,
     GoTo,
@@ -26,7 +20,6 @@ from planners.skills import (
     Toggle,
     UseFront,
     Wait,
-    navigator,
     parse_plan,
     plan_action,
 )
