@@ -30,7 +30,7 @@ def study_tasks(out: Path) -> list[str]:
     return tasks
 
 
-def write_report(out: Path, tasks: list[str], teacher_episodes: int) -> list[dict[str, str]]:
+def write_report(out: Path, tasks: list[str], teacher_episodes: int) -> list[dict]:
     per_task, teachers = {}, {}
     for task in tasks:
         runs = [r for r in load_runs(task_dir(str(out / "log"), "ppo", task)) if r.steps]
@@ -103,15 +103,16 @@ def _reached(steps: str) -> str:
     return _steps(int(steps)) if steps else "not reached"
 
 
-def _results_md(path: Path, rows: list[dict[str, str]], tasks: list[str]) -> None:
+def _results_md(path: Path, rows: list[dict], tasks: list[str]) -> None:
     lines = ["# Sweep: the student alone on held-out rooms", "",
              "| task | algo | variant | seeds | budget | final success | length | teacher | "
              "teacher length | env steps to 0.5 | to 0.9 |", "|---|---|---|---|---|---|---|---|"
              "---|---|---|"]
     for r in rows:
+        mean, std = r["final_success_raw"]
         lines.append(f"| {r['task']} | {r['algo']} | {r['variant']} | {r['seeds']} | "
-                     f"{_steps(int(r['budget']))} | {float(r['final_success_mean']):.2f} +- "
-                     f"{float(r['final_success_std']):.2f} | {r['final_length_mean']} | "
+                     f"{_steps(int(r['budget']))} | {mean:.2f} +- {std:.2f} | "
+                     f"{r['final_length_mean']} | "
                      f"{float(r['teacher_success']):.2f} | {r['teacher_length']} | "
                      f"{_reached(r['steps_to_0.5'])} | {_reached(r['steps_to_0.9'])} |")
     lines += ["", "Final: the last evaluation (mean +- std across seeds). Steps to a threshold: "

@@ -123,7 +123,7 @@ def _steps(x: float) -> str:
     return "" if math.isnan(x) else str(round(x))  # NaN: never reached
 
 
-def study_rows(study: Path) -> list[dict[str, str]]:
+def study_rows(study: Path) -> list[dict]:
     """One row per (task, algorithm, variant) of one study."""
     runs = [r for r in load_runs(study / "log") if r.steps]
     groups: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
@@ -142,12 +142,15 @@ def study_rows(study: Path) -> list[dict[str, str]]:
             "teacher_success": f"{teacher['success']:.3f}",
             "teacher_length": f"{teacher['length']:.1f}",
             "steps_to_0.5": _steps(t["to_0.5"]), "steps_to_0.9": _steps(t["to_0.9"]),
-            "study": study.name})
+            "study": study.name,
+            # unrounded, for tables that round to 2 places: re-rounding the 3-place strings
+            # above can differ (0.0249 -> "0.025" -> "0.03") from the per-task tables' "0.02"
+            "final_success_raw": (t["final_success"], t["final_success_std"])})
     return rows
 
 
 def write_summary(studies: list[Path], out: Path, variants_only: frozenset[Path] = frozenset()
-                  ) -> list[dict[str, str]]:
+                  ) -> list[dict]:
     """Rows of every study into ``out``; two studies giving the same (task, algo, variant) is an
     error (the summary has one row per key). Of a study in ``variants_only`` only the variants
     count: its default-settings runs are the control of an ablation that another study's row
@@ -167,9 +170,9 @@ def write_summary(studies: list[Path], out: Path, variants_only: frozenset[Path]
     return rows
 
 
-def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
+def write_rows(path: Path, rows: list[dict]) -> None:
     """summary.csv: ``rows`` under the COLUMNS header."""
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
