@@ -116,8 +116,34 @@ def _results_md(path: Path, rows: list[dict], tasks: list[str]) -> None:
                      f"{float(r['teacher_success']):.2f} | {r['teacher_length']} | "
                      f"{_reached(r['steps_to_0.5'])} | {_reached(r['steps_to_0.9'])} |")
     lines += ["", "Final: the last evaluation (mean +- std across seeds). Steps to a threshold: "
-              "the first evaluation at which the mean success across seeds reaches it.", "",
-              "![all tasks](success.png)", ""]
+              "the first evaluation at which the mean success across seeds reaches it.", ""]
+    lines += _by_task(rows)
+    lines += ["![all tasks](success.png)", ""]
     lines += [f"- {task}: [{task.lower()}/results.md]({task.lower()}/results.md)"
               for task in tasks]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _by_task(rows: list[dict]) -> list[str]:
+    """The same final figures as one row per task and one column per algorithm (and variant),
+    for comparing algorithms at a glance; a cell with fewer seeds than the most common count
+    says how many it has (a sweep still running)."""
+    labels = list(dict.fromkeys(r["algo"] + (f" {r['variant']}" if r["variant"] else "")
+                                for r in rows))
+    if len(labels) < 2:
+        return []
+    seeds = max(set(r["seeds"] for r in rows), key=[r["seeds"] for r in rows].count)
+    cells, teacher = {}, {}
+    for r in rows:
+        mean, std = r["final_success_raw"]
+        label = r["algo"] + (f" {r['variant']}" if r["variant"] else "")
+        cells[r["task"], label] = (f"{mean:.2f} +- {std:.2f} / {r['final_length_mean']}"
+                                   + ("" if r["seeds"] == seeds else f" ({r['seeds']} seeds)"))
+        teacher[r["task"]] = f"{float(r['teacher_success']):.2f} / {r['teacher_length']}"
+    lines = ["Final success +- std / mean episode length by task (the teacher alone: teacher.json);"
+             f" {seeds} seeds unless a cell says otherwise:", "",
+             f"| task | teacher | {' | '.join(labels)} |", "|---" * (len(labels) + 2) + "|"]
+    for task in teacher:
+        lines.append(f"| {task} | {teacher[task]} | "
+                     + " | ".join(cells.get((task, label), "-") for label in labels) + " |")
+    return lines + [""]

@@ -92,26 +92,34 @@ def test_a_sweep_runs_on_ray_reports_and_its_rerun_skips_or_resumes(tmp_path: Pa
     assert (out / "simpledoorkey" / "success.png").exists()
 
 
-def test_the_report_rounds_as_the_per_task_tables_do(tmp_path: Path):
+def test_the_report_rounds_as_the_per_task_tables_do_and_compares_by_task(tmp_path: Path):
     """The grid's ColoredDoorKey IHAC seeds end at 0.50 / 0.52 / 0.56: std 0.0249, which
     summary.csv keeps as 0.025; the sweep's results.md must say 0.02 as the task's table does,
-    not round the 3-place string a second time to 0.03."""
+    not round the 3-place string a second time to 0.03. Its by-task table puts algorithms side
+    by side and marks a cell with fewer seeds than the others (a sweep still running)."""
     from sweep.report import write_report
 
     grid = ROOT / "bench" / "results" / "grid"
     study = tmp_path / "study"
-    for seed in (0, 1, 2):
-        run = study / "log" / "ppo" / "coloreddoorkey" / f"ihac_seed{seed}"
+    for task, name in [("coloreddoorkey", f"ihac_seed{s}") for s in (0, 1, 2)] + [
+            ("dynamicdoorkey", f"ihac_seed{s}") for s in (0, 1, 2)] + [
+            ("dynamicdoorkey", f"ppo_seed{s}") for s in (0, 1)]:
+        run = study / "log" / "ppo" / task / name
         run.mkdir(parents=True)
-        for name in ("config.json", "progress.csv"):
-            shutil.copy(grid / "log" / "ppo" / "coloreddoorkey" / run.name / name, run / name)
+        for file in ("config.json", "progress.csv"):
+            shutil.copy(grid / "log" / "ppo" / task / name / file, run / file)
     shutil.copy(grid / "teacher.json", study / "teacher.json")
-    write_report(study, ["ColoredDoorKey"], 100)
+    write_report(study, ["ColoredDoorKey", "DynamicDoorKey"], 100)
     assert read_csv(study / "summary.csv")[0]["final_success_std"] == "0.025"
     assert "| ihac | 3 | 200k | not reached | 0.53 +- 0.02 |" in (
         study / "coloreddoorkey" / "results.md").read_text()
-    assert "| ColoredDoorKey | ihac |  | 3 | 300k | 0.53 +- 0.02 |" in (
-        study / "results.md").read_text()
+    results = (study / "results.md").read_text()
+    assert "| ColoredDoorKey | ihac |  | 3 | 300k | 0.53 +- 0.02 |" in results
+    assert "| task | teacher | ihac | ppo |" in results
+    assert "| ColoredDoorKey | 0.45 / 110.7 | 0.53 +- 0.02 / 88.2 | - |" in results
+    dynamic = next(line for line in results.splitlines() if line.startswith("| DynamicDoorKey | 0"))
+    assert dynamic.startswith("| DynamicDoorKey | 0.63 / 76.3 | 0.98 +- 0.03 / 20.8 | ")
+    assert dynamic.endswith(" (2 seeds) |")
 
 
 @pytest.mark.parametrize("args, named", [
