@@ -138,7 +138,8 @@ def _by_task(rows: list[dict]) -> list[str]:
         mean, std = r["final_success_raw"]
         label = r["algo"] + (f" {r['variant']}" if r["variant"] else "")
         cells[r["task"], label] = (f"{mean:.2f} +- {std:.2f} / {r['final_length_mean']}"
-                                   + ("" if r["seeds"] == seeds else f" ({r['seeds']} seeds)"))
+                                   + ("" if r["seeds"] == seeds else
+                                      f" ({r['seeds']} seed{'' if r['seeds'] == '1' else 's'})"))
         teacher[r["task"]] = f"{float(r['teacher_success']):.2f} / {r['teacher_length']}"
     lines = ["Final success +- std / mean episode length by task (the teacher alone: teacher.json);"
              f" {seeds} seeds unless a cell says otherwise:", "",

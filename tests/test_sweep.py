@@ -103,7 +103,8 @@ def test_the_report_rounds_as_the_per_task_tables_do_and_compares_by_task(tmp_pa
     study = tmp_path / "study"
     for task, name in [("coloreddoorkey", f"ihac_seed{s}") for s in (0, 1, 2)] + [
             ("dynamicdoorkey", f"ihac_seed{s}") for s in (0, 1, 2)] + [
-            ("dynamicdoorkey", f"ppo_seed{s}") for s in (0, 1)]:
+            ("dynamicdoorkey", f"ppo_seed{s}") for s in (0, 1)] + [
+            ("dynamicdoorkey", "llm4teach_seed0")]:
         run = study / "log" / "ppo" / task / name
         run.mkdir(parents=True)
         for file in ("config.json", "progress.csv"):
@@ -115,11 +116,11 @@ def test_the_report_rounds_as_the_per_task_tables_do_and_compares_by_task(tmp_pa
         study / "coloreddoorkey" / "results.md").read_text()
     results = (study / "results.md").read_text()
     assert "| ColoredDoorKey | ihac |  | 3 | 300k | 0.53 +- 0.02 |" in results
-    assert "| task | teacher | ihac | ppo |" in results
-    assert "| ColoredDoorKey | 0.45 / 110.7 | 0.53 +- 0.02 / 88.2 | - |" in results
+    assert "| task | teacher | ihac | llm4teach | ppo |" in results
+    assert "| ColoredDoorKey | 0.45 / 110.7 | 0.53 +- 0.02 / 88.2 | - | - |" in results
     dynamic = next(line for line in results.splitlines() if line.startswith("| DynamicDoorKey | 0"))
     assert dynamic.startswith("| DynamicDoorKey | 0.63 / 76.3 | 0.98 +- 0.03 / 20.8 | ")
-    assert dynamic.endswith(" (2 seeds) |")
+    assert dynamic.endswith(" / 24.1 (1 seed) | 0.01 +- 0.01 / 142.4 (2 seeds) |")
 
 
 @pytest.mark.parametrize("args, named", [
