@@ -128,16 +128,18 @@ def _by_task(rows: list[dict]) -> list[str]:
     """The same final figures as one row per task and one column per algorithm (and variant),
     for comparing algorithms at a glance; a cell with fewer seeds than the most common count
     says how many it has (a sweep still running)."""
-    labels = list(dict.fromkeys(r["algo"] + (f" {r['variant']}" if r["variant"] else "")
-                                for r in rows))
+    def label(r: dict) -> str:
+        return r["algo"] + (f" {r['variant']}" if r["variant"] else "")
+
+    labels = list(dict.fromkeys(label(r) for r in rows))
     if len(labels) < 2:
         return []
-    seeds = max(set(r["seeds"] for r in rows), key=[r["seeds"] for r in rows].count)
+    counts = [r["seeds"] for r in rows]
+    seeds = max(set(counts), key=counts.count)
     cells, teacher = {}, {}
     for r in rows:
         mean, std = r["final_success_raw"]
-        label = r["algo"] + (f" {r['variant']}" if r["variant"] else "")
-        cells[r["task"], label] = (f"{mean:.2f} +- {std:.2f} / {r['final_length_mean']}"
+        cells[r["task"], label(r)] = (f"{mean:.2f} +- {std:.2f} / {r['final_length_mean']}"
                                    + ("" if r["seeds"] == seeds else
                                       f" ({r['seeds']} seed{'' if r['seeds'] == '1' else 's'})"))
         teacher[r["task"]] = f"{float(r['teacher_success']):.2f} / {r['teacher_length']}"
