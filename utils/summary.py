@@ -171,7 +171,7 @@ def write_summary(studies: list[Path], out: Path, variants_only: frozenset[Path]
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:
-    """summary.csv: ``rows`` under the COLUMNS header (other keys, as final_success_raw, left out)."""
+    """summary.csv: ``rows`` under the COLUMNS header (other keys, e.g. final_success_raw, dropped)."""
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
