@@ -101,8 +101,9 @@ def _stop(ray, refs: dict, pending: list) -> None:
     for ref in pending:
         if not _terminate(refs[ref], host, signalled):
             ray.cancel(ref)
-    print(f"stopping: {len(pending)} runs save their checkpoints (up to "
-          f"{STOP_WAIT_SECONDS} s)...", flush=True)
+    print(f"stopping: {len(signalled)} running here save their checkpoints, "
+          f"{len(pending) - len(signalled)} others cancelled (up to {STOP_WAIT_SECONDS} s)...",
+          flush=True)
     deadline, waiting = time.time() + STOP_WAIT_SECONDS, list(pending)
     while waiting and time.time() < deadline:
         _, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=1.0)
