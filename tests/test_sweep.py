@@ -141,14 +141,17 @@ def test_bad_sweeps_stop_before_starting_anything(capsys, tmp_path: Path, args, 
     assert not (tmp_path / "s").exists()
 
 
-def test_sigterm_to_a_sweep_saves_the_running_run_and_the_rerun_resumes_it(tmp_path: Path):
-    # a preempted session: one run training, one queued behind it (one CPU)
-    out = tmp_path / "s"
-    run = out / "log" / "ppo" / "simpledoorkey" / "ppo_seed0"
-    cmd = [sys.executable, "main.py", "sweep", "--task", "SimpleDoorKey", "--algos", "ppo",
-           "--seeds", "0", "1", "--budget", "10000000", "--eval_every", "5000000",
-           "--num_eval", "2", "--teacher_episodes", "4", "--cpus", "1", "--out", str(out),
-           *TINY_RUN, "--save_interval", "1"]
+def long_sweep(out: Path, seeds: list[str], budget: int = 10_000_000) -> list[str]:
+    """A sweep on one CPU that saves a checkpoint every iteration and never ends on its own."""
+    return [sys.executable, "main.py", "sweep", "--task", "SimpleDoorKey", "--algos", "ppo",
+            "--seeds", *seeds, "--budget", str(budget), "--eval_every", "5000000", "--num_eval",
+            "2", "--teacher_episodes", "4", "--cpus", "1", "--out", str(out), *TINY_RUN,
+            "--save_interval", "1"]
+
+
+def stop_after_a_checkpoint(cmd: list[str], run: Path,
+                            before_stop=lambda: None) -> tuple[subprocess.Popen, str, float]:
+    """Start the sweep, SIGTERM it once `run` has a checkpoint; (process, output, stop time)."""
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     try:
@@ -156,11 +159,20 @@ def test_sigterm_to_a_sweep_saves_the_running_run_and_the_rerun_resumes_it(tmp_p
         while not (run / "acmodel.pt").exists():
             assert proc.poll() is None and time.time() < deadline, "no checkpoint"
             time.sleep(0.5)
+        before_stop()
         proc.send_signal(signal.SIGTERM)
-        output = proc.communicate(timeout=150)[0]
+        started = time.time()
+        return proc, proc.communicate(timeout=150)[0], started
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_sigterm_to_a_sweep_saves_the_running_run_and_the_rerun_resumes_it(tmp_path: Path):
+    # a preempted session: one run training, one queued behind it (one CPU)
+    out = tmp_path / "s"
+    run = out / "log" / "ppo" / "simpledoorkey" / "ppo_seed0"
+    proc, output, _ = stop_after_a_checkpoint(long_sweep(out, ["0", "1"]), run)
     assert proc.returncode == 128 + signal.SIGTERM, output[-2000:]
     assert "stopping: 1 running here save their checkpoints, 1 others cancelled" in output
     log = (out / "logs" / "simpledoorkey_ppo_seed0.log").read_text()
@@ -169,9 +181,8 @@ def test_sigterm_to_a_sweep_saves_the_running_run_and_the_rerun_resumes_it(tmp_p
     assert not (out / "log" / "ppo" / "simpledoorkey" / "ppo_seed1" / "acmodel.pt").exists()
 
     # the same sweep again with a budget just past the saved run: it resumes, the other starts
-    again = subprocess.run([*cmd[:cmd.index("--budget") + 1], str(saved + 100),
-                            *cmd[cmd.index("--budget") + 2:]], cwd=ROOT, capture_output=True,
-                           text=True, timeout=600)
+    again = subprocess.run(long_sweep(out, ["0", "1"], saved + 100), cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     log = (out / "logs" / "simpledoorkey_ppo_seed0.log").read_text()
     assert f"({saved:,} env steps)" in log and f"resuming {run} from iteration" in log
@@ -183,24 +194,9 @@ def test_a_run_retried_during_a_stop_is_stopped_too(tmp_path: Path):
     # sweep must not leave it training unattended until the stop's wait runs out (300 s)
     out = tmp_path / "s"
     run = out / "log" / "ppo" / "simpledoorkey" / "ppo_seed0"
-    cmd = [sys.executable, "main.py", "sweep", "--task", "SimpleDoorKey", "--algos", "ppo",
-           "--seeds", "0", "--budget", "10000000", "--eval_every", "5000000", "--num_eval", "2",
-           "--teacher_episodes", "4", "--cpus", "1", "--out", str(out), *TINY_RUN,
-           "--save_interval", "1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
-    try:
-        deadline = time.time() + 300
-        while not (run / "acmodel.pt").exists():
-            assert proc.poll() is None and time.time() < deadline, "no checkpoint"
-            time.sleep(0.5)
-        os.kill(int((run / "train.lock").read_text().split()[1]), signal.SIGKILL)
-        proc.send_signal(signal.SIGTERM)
-        started = time.time()
-        output = proc.communicate(timeout=150)[0]
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    proc, output, started = stop_after_a_checkpoint(
+        long_sweep(out, ["0"]), run,
+        lambda: os.kill(int((run / "train.lock").read_text().split()[1]), signal.SIGKILL))
     assert proc.returncode == 128 + signal.SIGTERM, output[-2000:]
     assert time.time() - started < 150
     # the one run is counted once: signalled if its retry already holds the lock, else cancelled
