@@ -1,7 +1,7 @@
 """IHAC MiniGrid tasks, registered with gymnasium at import.
 
-Each task is registered twice: under our namespace (``IHAC/<Task>-v0``) and under the id the
-original LLM4Teach code used. ``make_env`` accepts either id or the bare task name.
+Each task is registered twice: under our namespace (``IHAC/<Task>-v0``) and under an id in the
+original LLM4Teach code's style (for its four tasks, ``ORIGINAL_TASKS``, the ids it registered). ``make_env`` accepts either id or the bare task name.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from envs.tasks import (
     KeyInBoxEnv,
     LavaDoorKeyEnv,
     RandomBoxKeyEnv,
+    RandomColoredDoorKeyEnv,
     SimpleDoorKeyEnv,
     TwoDoorEnv,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "TASK_CLASSES",
     "TASK_NAMES",
     "HistoricalMapEnv",
+    "ORIGINAL_TASKS",
     "make_env",
     "resolve_task",
 ]
@@ -39,7 +41,10 @@ TASK_CLASSES: dict[str, type[HistoricalMapEnv]] = {
     "KeyInBox": KeyInBoxEnv,
     "RandomBoxKey": RandomBoxKeyEnv,
     "DynamicDoorKey": DynamicDoorKeyEnv,
+    "RandomColoredDoorKey": RandomColoredDoorKeyEnv,
 }
+# The original LLM4Teach code's tasks (its env/ package); the others are our designs.
+ORIGINAL_TASKS: tuple[str, ...] = ("SimpleDoorKey", "LavaDoorKey", "ColoredDoorKey", "TwoDoor")
 TASK_NAMES: tuple[str, ...] = tuple(TASK_CLASSES)
 ENV_IDS: dict[str, str] = {name: f"IHAC/{name}-v0" for name in TASK_NAMES}
 ORIGINAL_IDS: dict[str, str] = {

@@ -121,11 +121,23 @@ class HistoricalMapEnv(MiniGridEnv):
         size_y = int(self._rand_int(self.min_size, self.max_size + 1))
         self.room_size = (size_x, size_y)
         self.grid.wall_rect(0, 0, size_x, size_y)
+        self._agent_placed = False
         self._place_objects(size_x, size_y)
-        self.place_agent(top=(1, 1), size=(size_x - 2, size_y - 2))
+        if not self._agent_placed:  # our own tasks place the agent after every object
+            self._place_agent(top=(1, 1), size=(size_x - 2, size_y - 2))
+        self.mission = self._gen_mission()
+
+    def _place_agent(
+        self, top: tuple[int, int] | None = None, size: tuple[int, int] | None = None
+    ) -> None:
+        """Random free cell in ``top, size`` (default: the whole room, walls rejected), then a
+        random direction: MiniGrid's ``place_agent`` and its two draws."""
+        if top is None:
+            top, size = (0, 0), self.room_size
+        self.place_agent(top=top, size=size)
         self.agent_pos = (int(self.agent_pos[0]), int(self.agent_pos[1]))
         self.agent_dir = int(self.agent_dir)
-        self.mission = self._gen_mission()
+        self._agent_placed = True
 
     def _place_objects(self, size_x: int, size_y: int) -> None:
         raise NotImplementedError
@@ -147,6 +159,37 @@ class HistoricalMapEnv(MiniGridEnv):
         )
         return int(pos[0]), int(pos[1])
 
+    def _place_in_rect(
+        self, obj: WorldObj, avoid: tuple[int, int] | None = None
+    ) -> tuple[int, int]:
+        """The original tasks' placement: a random cell of the whole room rectangle, walls,
+        objects, the agent and ``avoid`` rejected (one draw of x and y per try)."""
+
+        def reject(_env: MiniGridEnv, pos: tuple[int, int]) -> bool:
+            return (int(pos[0]), int(pos[1])) == avoid
+
+        pos = self.place_obj(
+            obj, top=(0, 0), size=self.room_size, reject_fn=reject if avoid else None
+        )
+        return int(pos[0]), int(pos[1])
+
+    def _original_door_cell(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The original tasks' door cell: one of the four walls with equal odds (right, bottom,
+        left, top), then a random non-corner cell on it. Returns (door, its inside neighbour)."""
+        size_x, size_y = self.room_size
+        wall = int(self._rand_int(0, 4))
+        if wall in (0, 2):  # right, left
+            y = int(self._rand_int(1, size_y - 1))
+            x = size_x - 1 if wall == 0 else 0
+            return (x, y), (x - 1 if wall == 0 else 1, y)
+        x = int(self._rand_int(1, size_x - 1))  # bottom, top
+        y = size_y - 1 if wall == 1 else 0
+        return (x, y), (x, y - 1 if wall == 1 else 1)
+
+    def _put_locked_door(self, color: str, cell: tuple[int, int]) -> None:
+        self.put_obj(Door(color, is_locked=True), *cell)
+        self.door_pos = cell
+
     def _wall_cells(
         self, size_x: int, size_y: int
     ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -161,10 +204,10 @@ class HistoricalMapEnv(MiniGridEnv):
         return cells
 
     def _place_locked_door(self, color: str) -> tuple[int, int]:
-        """Put a locked door on a random non-corner wall cell; return its inside neighbour."""
+        """Our own tasks' door: a locked door on a non-corner wall cell drawn uniformly over all
+        of them; returns its inside neighbour."""
         (dx, dy), inside = self._rand_elem(self._wall_cells(*self.room_size))
-        self.put_obj(Door(color, is_locked=True), dx, dy)
-        self.door_pos = (dx, dy)
+        self._put_locked_door(color, (dx, dy))
         return inside
 
     # ------------------------------------------------------------------ dynamics

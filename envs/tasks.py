@@ -1,4 +1,5 @@
-"""The seven IHAC MiniGrid tasks.
+"""The eight IHAC MiniGrid tasks: the original's four (SimpleDoorKey, LavaDoorKey, ColoredDoorKey,
+TwoDoor: room for room the original code's) and four of our design.
 
 Each class documents its task in Minigrid's docstring template. What they share (the room, the
 rules of docs/method.md section 1 and the historical-map observation) lives in
@@ -15,12 +16,17 @@ from minigrid.core.world_object import Box, Door, Key, Lava, WorldObj
 
 from envs.historical_map import FORWARD, HistoricalMapEnv, ObstacleBall
 
+# The original tasks draw colours from MiniGrid's names in alphabetical order; ours (KeyInBox,
+# RandomBoxKey, DynamicDoorKey) from COLOR_NAMES as MiniGrid orders them.
+SORTED_COLOURS: tuple[str, ...] = tuple(sorted(COLOR_NAMES))
+
 __all__ = [
     "ColoredDoorKeyEnv",
     "DynamicDoorKeyEnv",
     "KeyInBoxEnv",
     "LavaDoorKeyEnv",
     "RandomBoxKeyEnv",
+    "RandomColoredDoorKeyEnv",
     "SimpleDoorKeyEnv",
     "TwoDoorEnv",
 ]
@@ -29,9 +35,12 @@ __all__ = [
 class SimpleDoorKeyEnv(HistoricalMapEnv):
     """
     ## Description
-    One room of random size (5-10 cells a side, walls included) in a 10x10 grid. A locked door
-    sits on a random wall cell (never a corner); a key of the door's colour lies on a random free
-    cell inside. The agent (3x3 view) must pick up the key and open the door.
+    The original LLM4Teach task. One room of random size (5-10 cells a side, walls included) in
+    a 10x10 grid. A locked door of a random colour sits on one of the four walls (each with odds
+    1/4), on a random non-corner cell of it; the agent starts on a random free cell with a random
+    direction; a key of the door's colour lies on a random free cell inside. The agent (3x3 view)
+    must pick up the key and open the door. Every env seed gives the original code's room: the
+    same random draws in the same order (docs/method.md section 1).
 
     ## Mission Space
     "use the key to open the door"
@@ -66,16 +75,19 @@ class SimpleDoorKeyEnv(HistoricalMapEnv):
     """
 
     def _place_objects(self, size_x: int, size_y: int) -> None:
-        color = self._rand_elem(COLOR_NAMES)
-        self._place_locked_door(color)
-        self._place_in_room(Key(color))
+        door, _ = self._original_door_cell()
+        color = self._rand_elem(SORTED_COLOURS)
+        self._put_locked_door(color, door)
+        self._place_agent()
+        self._place_in_rect(Key(color))
 
 
 class LavaDoorKeyEnv(HistoricalMapEnv):
     """
     ## Description
-    SimpleDoorKey plus one lava cell inside the room, never on the cell in front of (inside of)
-    the door. Entering the lava ends the episode with reward 0.
+    The original LLM4Teach task: SimpleDoorKey's room (the same draws), then one lava cell on a
+    random free cell inside the room, never on the cell in front of (inside of) the door. The key
+    may lie on that cell. Entering the lava ends the episode with reward 0.
 
     ## Mission Space
     "avoid the lava and use the key to open the door"
@@ -104,17 +116,69 @@ class LavaDoorKeyEnv(HistoricalMapEnv):
         return "avoid the lava and use the key to open the door"
 
     def _place_objects(self, size_x: int, size_y: int) -> None:
-        color = self._rand_elem(COLOR_NAMES)
-        inside = self._place_locked_door(color)
-        self._place_in_room(Lava(), avoid=(inside,))
-        self._place_in_room(Key(color))
+        door, inside = self._original_door_cell()
+        color = self._rand_elem(SORTED_COLOURS)
+        self._put_locked_door(color, door)
+        self._place_agent()
+        self._place_in_rect(Key(color))
+        self._place_in_rect(Lava(), avoid=inside)
 
 
 class ColoredDoorKeyEnv(HistoricalMapEnv):
     """
     ## Description
-    SimpleDoorKey with two keys of two different colours, one of which matches the door. Only
-    one object can be carried: a wrong key that was picked up must be dropped first.
+    The original LLM4Teach task: SimpleDoorKey's room with a blue locked door, a blue key and a
+    red key (always these colours). Neither key lies on the cell in front of (inside of) the
+    door. Only one object can be carried: the red key, if picked up, must be dropped first.
+
+    ## Mission Space
+    "use the key of the door's colour to open the door"
+
+    ## Action Space
+    MiniGrid's 7 actions (left, right, forward, pickup, drop, toggle, done), as SimpleDoorKey.
+
+    ## Observation Encoding
+    The historical map, as SimpleDoorKey.
+
+    ## Rewards
+    `1 - 0.9 * (step_count / max_steps)` on success, 0 otherwise.
+
+    ## Termination
+    1. The agent opens the locked door (toggle while carrying the blue key): success.
+    2. Truncation at max_steps = 150.
+
+    ## Registered Configurations
+    - `IHAC/ColoredDoorKey-v0`
+    - `MiniGrid-ColoredDoorKey-Min5-Max10-View3`
+    """
+
+    @staticmethod
+    def _gen_mission() -> str:
+        return "use the key of the door's colour to open the door"
+
+    def _door_and_key_colours(self) -> tuple[str, str]:
+        return "blue", "red"
+
+    def _place_objects(self, size_x: int, size_y: int) -> None:
+        door, inside = self._original_door_cell()
+        door_color, other_color = self._door_and_key_colours()
+        self._put_locked_door(door_color, door)
+        self._place_agent()
+        if self._draws_key_count:
+            self._rand_int(2, 3)  # the original draws its number of keys (always 2)
+        self._place_in_rect(Key(door_color), avoid=inside)
+        self._place_in_rect(Key(other_color), avoid=inside)
+
+    _draws_key_count = True
+
+
+class RandomColoredDoorKeyEnv(ColoredDoorKeyEnv):
+    """
+    ## Description
+    Our extension of ColoredDoorKey (not in the paper): the door's colour is drawn at random, and
+    so is the other key's (two distinct colours of MiniGrid's six), so the student must match a
+    key's colour to the door's. Otherwise the original's rules: the door on one of the four walls
+    with equal odds, neither key on the cell inside the door.
 
     ## Mission Space
     "use the key of the door's colour to open the door"
@@ -133,27 +197,24 @@ class ColoredDoorKeyEnv(HistoricalMapEnv):
     2. Truncation at max_steps = 150.
 
     ## Registered Configurations
-    - `IHAC/ColoredDoorKey-v0`
-    - `MiniGrid-ColoredDoorKey-Min5-Max10-View3`
+    - `IHAC/RandomColoredDoorKey-v0`
+    - `MiniGrid-RandomColoredDoorKey-Min5-Max10-View3`
     """
 
-    @staticmethod
-    def _gen_mission() -> str:
-        return "use the key of the door's colour to open the door"
+    _draws_key_count = False
 
-    def _place_objects(self, size_x: int, size_y: int) -> None:
-        door_color, other_color = self._rand_subset(COLOR_NAMES, 2)
-        self._place_locked_door(door_color)
-        self._place_in_room(Key(door_color))
-        self._place_in_room(Key(other_color))
+    def _door_and_key_colours(self) -> tuple[str, str]:
+        door_color, other_color = self._rand_subset(SORTED_COLOURS, 2)
+        return door_color, other_color
 
 
 class TwoDoorEnv(HistoricalMapEnv):
     """
     ## Description
-    One 20x20 room filling a 20x20 grid. Two locked doors of the same colour sit on opposite
-    walls (left/right or top/bottom, each at a random non-corner cell); the one key of that
-    colour lies within 2 cells (Chebyshev distance) of the room centre (10, 10).
+    The original LLM4Teach task. One 20x20 room filling a 20x20 grid. Two locked doors of the
+    same random colour sit on opposite walls (right/left or bottom/top with equal odds, each at a
+    random non-corner cell); the one key of that colour lies in the 2x2 block of cells x, y in
+    9..10 at the room's centre; then the agent starts on a random free cell.
 
     ## Mission Space
     "use the key to open one of the two doors"
@@ -184,20 +245,18 @@ class TwoDoorEnv(HistoricalMapEnv):
         return "use the key to open one of the two doors"
 
     def _place_objects(self, size_x: int, size_y: int) -> None:
-        color = self._rand_elem(COLOR_NAMES)
-        if self._rand_bool():  # doors on the left and right walls
-            y1 = int(self._rand_int(1, size_y - 1))
-            y2 = int(self._rand_int(1, size_y - 1))
-            doors = [(0, y1), (size_x - 1, y2)]
-        else:  # doors on the top and bottom walls
-            x1 = int(self._rand_int(1, size_x - 1))
-            x2 = int(self._rand_int(1, size_x - 1))
-            doors = [(x1, 0), (x2, size_y - 1)]
-        for x, y in doors:
-            self.put_obj(Door(color, is_locked=True), x, y)
+        if self._rand_int(0, 2) == 0:  # doors on the right and left walls
+            doors = [(size_x - 1, int(self._rand_int(1, size_y - 1))),
+                     (0, int(self._rand_int(1, size_y - 1)))]
+        else:  # doors on the bottom and top walls
+            doors = [(int(self._rand_int(1, size_x - 1)), size_y - 1),
+                     (int(self._rand_int(1, size_x - 1)), 0)]
+        color = self._rand_elem(SORTED_COLOURS)
+        for cell in doors:
+            self.put_obj(Door(color, is_locked=True), *cell)
         self.door_pos = doors[0]
-        cx, cy = size_x // 2, size_y // 2
-        self.place_obj(Key(color), top=(cx - 2, cy - 2), size=(5, 5))
+        self.place_obj(Key(color), top=(size_x // 2 - 1, size_y // 2 - 1), size=(2, 2))
+        self._place_agent()
 
 
 class KeyInBoxEnv(HistoricalMapEnv):

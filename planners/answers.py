@@ -31,8 +31,11 @@ PUBLISHED_MODEL = "vicuna-7b-v1.5 (recorded by the original authors, published t
 # tasks that use another task's published tables: LavaDoorKey reused SimpleDoorKey's answers in
 # the original; DynamicDoorKey (ours) shares SimpleDoorKey's texts, so its prompts offer the same
 # candidate plans, but its answers are recorded from an LLM
-CHOICE_ALIASES = {"LavaDoorKey": "simpledoorkey", "DynamicDoorKey": "simpledoorkey"}
-ANSWER_ALIASES = {"LavaDoorKey": "simpledoorkey"}
+# RandomColoredDoorKey (ours) shows ColoredDoorKey's texts in abstract form (<color1 key>, ...), so
+# it is offered the same candidates and answered from the same published tables
+CHOICE_ALIASES = {"LavaDoorKey": "simpledoorkey", "DynamicDoorKey": "simpledoorkey",
+                  "RandomColoredDoorKey": "coloreddoorkey"}
+ANSWER_ALIASES = {"LavaDoorKey": "simpledoorkey", "RandomColoredDoorKey": "coloreddoorkey"}
 
 def canonical_text(text: str) -> str:
     """The same text with its objects in the mediator's order (keys, boxes, doors)."""

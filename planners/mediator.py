@@ -10,7 +10,7 @@ Text rules (fixed; the planner's cached answers are keyed by these exact strings
 - Named objects: ``key``, ``box``, ``door``. Lava, walls and DynamicDoorKey's moving balls are
   never named (the skills walk around them). A door is always named the same whatever its state
   (a locked door that opens ends the episode).
-- Colours only in ColoredDoorKey: ``<red key>``, ``<blue door>``, ``holds <red key>``; there the
+- Colours only in ColoredDoorKey and RandomColoredDoorKey (``COLOURED_TASKS``): ``<red key>``, ``<blue door>``, ``holds <red key>``; there the
   two keys are listed in grid order, by x then y (column, then row), as the original LLM4Teach
   mediator lists them (``np.argwhere`` over the [x, y] map), so which key the text names first
   follows the room's layout, not the colours. :func:`abstract_colours` turns such a text into
@@ -35,6 +35,7 @@ import numpy as np
 from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 
 __all__ = [
+    "COLOURED_TASKS",
     "COLOURS",
     "Perception",
     "abstract_colours",
@@ -55,7 +56,9 @@ COLOURS: tuple[str, ...] = tuple(sorted(COLOR_TO_IDX, key=COLOR_TO_IDX.__getitem
 _IDX_TO_COLOUR = {i: c for c, i in COLOR_TO_IDX.items()}
 _CATEGORY = {"key": 0, "box": 1, "door": 2}  # the fixed text order
 _TASKS = ("SimpleDoorKey", "LavaDoorKey", "ColoredDoorKey", "TwoDoor", "KeyInBox", "RandomBoxKey",
-          "DynamicDoorKey")
+          "DynamicDoorKey", "RandomColoredDoorKey")
+# tasks whose texts name colours (two keys of two colours; the door's colour tells which opens it)
+COLOURED_TASKS = ("ColoredDoorKey", "RandomColoredDoorKey")
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def split_text(text: str) -> tuple[list[str], str | None]:
 
 def _name(task: str, obj: int, colour: int) -> str:
     noun = "key" if obj == KEY else "box" if obj == BOX else "door"
-    return f"{_IDX_TO_COLOUR[colour]} {noun}" if task == "ColoredDoorKey" else noun
+    return f"{_IDX_TO_COLOUR[colour]} {noun}" if task in COLOURED_TASKS else noun
 
 
 _PERCEPTION_CACHE: dict[tuple[str, bytes], Perception] = {}
@@ -193,7 +196,7 @@ def concretize(plan: str, mapping: dict[str, str]) -> str:
 # ---------------------------------------------------------------------- vocabulary
 @lru_cache(maxsize=16)
 def _vocabulary(task: str) -> tuple[str, ...]:
-    if task == "ColoredDoorKey":
+    if task in COLOURED_TASKS:
         return tuple(f"{c} key" for c in COLOURS) + tuple(f"{c} door" for c in COLOURS)
     if task == "TwoDoor":
         return ("key", "door1", "door2")
@@ -237,7 +240,7 @@ def _states(task: str) -> list[tuple[list[str], str | None]]:
 
 
 def _coloured_texts() -> list[str]:
-    """ColoredDoorKey, abstract form: two keys (door colour d, other colour o) in either grid
+    """ColoredDoorKey and RandomColoredDoorKey, abstract form: two keys (door colour d, other colour o) in either grid
     order, one door."""
     texts: dict[str, None] = {}
     d, o = COLOURS[:2]
@@ -253,12 +256,12 @@ def _coloured_texts() -> list[str]:
 
 @lru_cache(maxsize=16)
 def _enumerate(task: str) -> tuple[str, ...]:
-    if task == "ColoredDoorKey":
+    if task in COLOURED_TASKS:
         return tuple(_coloured_texts())
     return tuple(dict.fromkeys(make_text(sorted(seen, key=sort_key), held)
                                for seen, held in _states(task)))
 
 
 def enumerate_texts(task: str) -> list[str]:
-    """Every text :func:`perceive` can produce for the task (ColoredDoorKey: abstract form)."""
+    """Every text :func:`perceive` can produce for the task (coloured tasks: abstract form)."""
     return list(_enumerate(_canonical(task)))

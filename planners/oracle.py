@@ -1,6 +1,6 @@
 """A rule-based "right plan" for every situation: the plan a perfect planner would give.
 
-It reads what the text says (which objects are seen, what is held; ColoredDoorKey: the real
+It reads what the text says (which objects are seen, what is held; the coloured tasks: the real
 colours, since the door's colour tells which key is right) and, beyond the text, one thing from
 the recorded coordinates: whether a key or a box lies on the cell in front of the door (the tasks
 may place one there), which makes the door unreachable until that object is moved. It never reads
@@ -11,21 +11,22 @@ with the oracle measures the failures due to wrong plans.
 Rules, first match wins:
 1. holding the right key: ``go to <door>, open <door>`` if a door is seen (TwoDoor: ``<door1>``),
    else ``explore, go to <door>, open <door>``;
-2. holding something else (a box, ColoredDoorKey's wrong key): drop it, then go on as if empty-
+2. holding something else (a box, a coloured task's wrong key): drop it, then go on as if empty-
    handed;
 3. the right key is seen: ``go to <key>, pick up <key>`` (+ the door part if the door is seen);
 4. a box is seen (KeyInBox, RandomBoxKey with no key seen): ``go to <box>, open <box>``;
-5. otherwise ``explore``. ColoredDoorKey explores until the door is seen, then takes the key of
-   the door's colour.
+5. otherwise ``explore``. RandomColoredDoorKey explores until the door is seen, then takes the
+   key of the door's colour; in ColoredDoorKey the door is always blue, so the blue key is right
+   from the start.
 A door blocked by an object comes first: a box is opened (it turns into its content: the key,
-which is then picked up, or nothing); ColoredDoorKey's wrong key is picked up (the right key
+which is then picked up, or nothing); a coloured task's wrong key is picked up (the right key
 dropped first if held) and dropped elsewhere (:class:`planners.skills.Drop` avoids the cells
 beside a door).
 """
 
 from __future__ import annotations
 
-from planners.mediator import Perception, _canonical
+from planners.mediator import COLOURED_TASKS, Perception, _canonical
 
 __all__ = ["OracleTeacher", "oracle_plan"]
 
@@ -51,19 +52,21 @@ def _blocker(objects: dict[str, tuple[int, int]], door: str | None) -> str | Non
 
 
 def oracle_plan(task: str, perception: Perception) -> str:
-    """The right plan for this perception (concrete colours in ColoredDoorKey)."""
+    """The right plan for this perception (concrete colours in the coloured tasks)."""
     task = _canonical(task)
     objects, held = perception.objects, perception.held
-    if task == "ColoredDoorKey":
+    if task in COLOURED_TASKS:
         door = next((o for o in objects if o.endswith(" door")), None)
         key = door.replace(" door", " key") if door else None
+        if task == "ColoredDoorKey":  # the original's door is always blue
+            key = "blue key"
         blocker = _blocker(objects, door)
         if blocker is not None and blocker != key:  # the wrong key bars the door
             if held is not None:
                 return f"drop <{held}>"
             return f"go to <{blocker}>, pick up <{blocker}>"
-        if held is not None and held == key:
-            return _door_part(door)
+        if held is not None and held == key:  # (ColoredDoorKey: maybe before the door is seen)
+            return _door_part(door) if door else _join("explore", _door_part("blue door"))
         drop = f"drop <{held}>" if held is not None else ""
         if key is None:  # the door's colour is still unknown
             return _join(drop, "explore")

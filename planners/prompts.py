@@ -14,15 +14,18 @@ _DOORKEY = ("An agent is in a closed room and must leave it through a locked doo
             "it. The agent sees only a few cells in front of it, so it may have to explore the "
             "room first. " + _SKILLS)
 
+_COLOURED = ("An agent is in a closed room and must leave it through a locked door. There are "
+             "two keys of different colours, and only the key of the door's colour opens it. The "
+             "agent can carry one object at a time, so it must drop a wrong key before picking "
+             "up another. The agent sees only a few cells in front of it, so it may have to "
+             "explore first. " + _SKILLS)
+
 TASK_DESCRIPTIONS: dict[str, str] = {
     "SimpleDoorKey": _DOORKEY,
     "LavaDoorKey": _DOORKEY + " Some cells are lava; the skills walk around it.",
     "DynamicDoorKey": _DOORKEY + " Balls roll around the room; the skills walk around them.",
-    "ColoredDoorKey": (
-        "An agent is in a closed room and must leave it through a locked door. There are two "
-        "keys of different colours, and only the key of the door's colour opens it. The agent can "
-        "carry one object at a time, so it must drop a wrong key before picking up another. The "
-        "agent sees only a few cells in front of it, so it may have to explore first. " + _SKILLS),
+    "ColoredDoorKey": _COLOURED,
+    "RandomColoredDoorKey": _COLOURED,
     "TwoDoor": (
         "An agent is in a large closed room with two locked doors on opposite walls and one key "
         "near the middle of the room. Opening either door with the key completes the task. The "
@@ -45,14 +48,16 @@ _EXAMPLE_DOORKEY = ("Agent sees <key>, <door>, holds <nothing>.",
                     ["explore", "go to <key>, pick up <key>, go to <door>, open <door>",
                      "go to <door>, open <door>"],
                     "go to <key>, pick up <key>, go to <door>, open <door>")
+_EXAMPLE_COLOURED = ("Agent sees <green key>, <green door>, holds <purple key>.",
+                     ["explore", "go to <green door>, open <green door>",
+                      "drop <purple key>, go to <green key>, pick up <green key>"],
+                     "drop <purple key>, go to <green key>, pick up <green key>")
 WORKED_EXAMPLES: dict[str, tuple[str, list[str], str]] = {
     "SimpleDoorKey": _EXAMPLE_DOORKEY,
     "LavaDoorKey": _EXAMPLE_DOORKEY,
     "DynamicDoorKey": _EXAMPLE_DOORKEY,
-    "ColoredDoorKey": ("Agent sees <green key>, <green door>, holds <purple key>.",
-                       ["explore", "go to <green door>, open <green door>",
-                        "drop <purple key>, go to <green key>, pick up <green key>"],
-                       "drop <purple key>, go to <green key>, pick up <green key>"),
+    "ColoredDoorKey": _EXAMPLE_COLOURED,
+    "RandomColoredDoorKey": _EXAMPLE_COLOURED,
     "TwoDoor": ("Agent sees <door1>, holds <key>.",
                 ["explore", "go to <door1>, open <door1>"], "go to <door1>, open <door1>"),
     "KeyInBox": ("Agent sees <box>, <door>, holds <nothing>.",

@@ -41,8 +41,10 @@ def test_api() -> None:
         "KeyInBox",
         "RandomBoxKey",
         "DynamicDoorKey",
+        "RandomColoredDoorKey",
     )
-    assert len(envs.ALL_ENV_IDS) == 14 == len(set(envs.ALL_ENV_IDS))
+    assert envs.ORIGINAL_TASKS == ("SimpleDoorKey", "LavaDoorKey", "ColoredDoorKey", "TwoDoor")
+    assert len(envs.ALL_ENV_IDS) == 16 == len(set(envs.ALL_ENV_IDS))
     assert envs.ENV_IDS["SimpleDoorKey"] == "IHAC/SimpleDoorKey-v0"
     assert envs.ORIGINAL_IDS["TwoDoor"] == "MiniGrid-TwoDoor-Min20-Max20"
     for name in envs.TASK_NAMES:
@@ -130,9 +132,14 @@ def test_room_generation(env_id: str) -> None:
         task = envs.resolve_task(env_id)
         assert len(doors) == (2 if task == "TwoDoor" else 1)
         assert len({d.color for d in doors}) == 1
-        if task == "ColoredDoorKey":
+        if task in ("ColoredDoorKey", "RandomColoredDoorKey"):
             assert len(keys) == 2 and len({k.color for k in keys}) == 2
             assert doors[0].color in {k.color for k in keys}
+            if task == "ColoredDoorKey":
+                assert doors[0].color == "blue" and {k.color for k in keys} == {"blue", "red"}
+            dx, dy = doors[0].cur_pos
+            inside = (min(max(dx, 1), sx - 2), min(max(dy, 1), sy - 2))
+            assert all(tuple(k.cur_pos) != inside for k in keys)
         elif task in ("KeyInBox", "RandomBoxKey"):
             assert len(boxes) == 1
             inside = [boxes[0].contains] if boxes[0].contains is not None else []
@@ -143,7 +150,7 @@ def test_room_generation(env_id: str) -> None:
         else:
             assert len(keys) == 1 and keys[0].color == doors[0].color
         if task == "TwoDoor":
-            assert max(abs(keys[0].cur_pos[0] - 10), abs(keys[0].cur_pos[1] - 10)) <= 2
+            assert 9 <= keys[0].cur_pos[0] <= 10 and 9 <= keys[0].cur_pos[1] <= 10
         if task == "LavaDoorKey":
             lava = [o for o in env.grid.grid if isinstance(o, Lava)]
             assert len(lava) == 1
@@ -153,6 +160,18 @@ def test_room_generation(env_id: str) -> None:
         if task == "DynamicDoorKey":
             balls = [o for o in env.grid.grid if isinstance(o, ObstacleBall)]
             assert len(balls) == 2 and all(not b.can_pickup() for b in balls)
+
+
+def test_random_colored_door_key_draws_every_colour_pair() -> None:
+    """Our extension: the door's colour (and the other key's) is drawn, not always blue."""
+    env = _make(envs.ENV_IDS["RandomColoredDoorKey"])
+    pairs = set()
+    for seed in range(300):
+        env.reset(seed=seed)
+        door = next(o for o in env.grid.grid if isinstance(o, Door))
+        other = next(o for o in env.grid.grid if isinstance(o, Key) and o.color != door.color)
+        pairs.add((door.color, other.color))
+    assert len(pairs) == 30
 
 
 def test_random_box_key_branches() -> None:

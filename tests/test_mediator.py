@@ -83,7 +83,8 @@ CASES = [
     ("ColoredDoorKey", make_obs((8, 8), (3, 3, 2), {(2, 5): key("red"), (2, 1): key("blue")}),
      "Agent sees <blue key>, <red key>, holds <nothing>.",
      {"blue key": (2, 1), "red key": (2, 5)}, None),
-    ("ColoredDoorKey", make_obs((8, 8), (3, 3, 2), {(4, 4): key("grey")}, carried=key("purple")),
+    ("RandomColoredDoorKey", make_obs((8, 8), (3, 3, 2), {(4, 4): key("grey")},
+                                      carried=key("purple")),
      "Agent sees <grey key>, holds <purple key>.", {"grey key": (4, 4)}, "purple key"),
     ("TwoDoor", make_obs((20, 20), (10, 9, 1), {(10, 10): key(), (19, 5): door(), (0, 12): door()},
                          size=20),
@@ -140,7 +141,7 @@ def test_real_env_states_match_the_true_grid(task: str) -> None:
             assert sorted(p.objects.values()) == sorted(truth)
             for name, pos in p.objects.items():
                 assert name.split()[-1].rstrip("12") == truth[pos].type
-                if task == "ColoredDoorKey":
+                if task in ("ColoredDoorKey", "RandomColoredDoorKey"):
                     assert name.split()[0] == truth[pos].color
             held = env.carrying
             assert (p.held is None) == (held is None)
@@ -175,6 +176,7 @@ def test_vocabulary() -> None:
     assert vocabulary("KeyInBox") == vocabulary("RandomBoxKey") == ["key", "box", "door"]
     coloured = vocabulary("ColoredDoorKey")
     assert len(coloured) == 12 and coloured[0] == "red key" and coloured[-1] == "grey door"
+    assert vocabulary("RandomColoredDoorKey") == coloured
     assert vocabulary("IHAC/SimpleDoorKey-v0") == ["key", "door"]
 
 
@@ -219,7 +221,8 @@ def _unordered(text: str) -> tuple[frozenset[str], str | None]:
 @pytest.mark.parametrize(("task", "table"), [("SimpleDoorKey", "simpledoorkey"),
                                              ("LavaDoorKey", "simpledoorkey"),
                                              ("TwoDoor", "twodoor"),
-                                             ("ColoredDoorKey", "coloreddoorkey")])
+                                             ("ColoredDoorKey", "coloreddoorkey"),
+                                             ("RandomColoredDoorKey", "coloreddoorkey")])
 def test_enumeration_equals_published_tables(task: str, table: str) -> None:
     published = json.loads(PUBLISHED.read_text())["tasks"][table]
     ours = {_unordered(t) for t in enumerate_texts(task)}
