@@ -1,7 +1,8 @@
 """IHAC MiniGrid tasks, registered with gymnasium at import.
 
 Each task is registered twice: under our namespace (``IHAC/<Task>-v0``) and under an id in the
-original LLM4Teach code's style (for its four tasks, ``ORIGINAL_TASKS``, the ids it registered). ``make_env`` accepts either id or the bare task name.
+original LLM4Teach code's style (for its four tasks, ``ORIGINAL_TASKS``, the ids it
+registered). ``make_env`` accepts either id or the bare task name.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ __all__ = [
     "ALL_ENV_IDS",
     "ENV_IDS",
     "ORIGINAL_IDS",
+    "ORIGINAL_TASKS",
     "TASK_CLASSES",
     "TASK_NAMES",
     "HistoricalMapEnv",
-    "ORIGINAL_TASKS",
     "make_env",
     "resolve_task",
 ]

@@ -10,7 +10,8 @@ Text rules (fixed; the planner's cached answers are keyed by these exact strings
 - Named objects: ``key``, ``box``, ``door``. Lava, walls and DynamicDoorKey's moving balls are
   never named (the skills walk around them). A door is always named the same whatever its state
   (a locked door that opens ends the episode).
-- Colours only in ColoredDoorKey and RandomColoredDoorKey (``COLOURED_TASKS``): ``<red key>``, ``<blue door>``, ``holds <red key>``; there the
+- Colours only in ColoredDoorKey and RandomColoredDoorKey (``COLOURED_TASKS``): ``<red key>``,
+  ``<blue door>``, ``holds <red key>``; there the
   two keys are listed in grid order, by x then y (column, then row), as the original LLM4Teach
   mediator lists them (``np.argwhere`` over the [x, y] map), so which key the text names first
   follows the room's layout, not the colours. :func:`abstract_colours` turns such a text into
@@ -240,8 +241,8 @@ def _states(task: str) -> list[tuple[list[str], str | None]]:
 
 
 def _coloured_texts() -> list[str]:
-    """ColoredDoorKey and RandomColoredDoorKey, abstract form: two keys (door colour d, other colour o) in either grid
-    order, one door."""
+    """The coloured tasks, abstract form: two keys (door colour d, other colour o) in either
+    grid order, one door."""
     texts: dict[str, None] = {}
     d, o = COLOURS[:2]
     for keys in ([f"{d} key", f"{o} key"], [f"{o} key", f"{d} key"]):

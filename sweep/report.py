@@ -149,4 +149,4 @@ def _by_task(rows: list[dict]) -> list[str]:
     for task in teacher:
         lines.append(f"| {task} | {teacher[task]} | "
                      + " | ".join(cells.get((task, label), "-") for label in labels) + " |")
-    return lines + [""]
+    return [*lines, ""]
