@@ -1,7 +1,10 @@
-"""ColoredDoorKey: which key a trained student picks up first, and what it does after.
+"""The coloured tasks: which key a trained student picks up first, and what it does after.
 
-    python bench/key_choices.py \
+    python bench/key_choices.py --task RandomColoredDoorKey \
         --runs bench/results/coloreddoorkey-default/log/ppo/coloreddoorkey/ihac_seed*
+
+(The runs under bench/results/coloreddoorkey* were trained on today's RandomColoredDoorKey, then
+named ColoredDoorKey: docs/method.md section 1.)
 
 The student acts alone (sampled actions) on --episodes held-out rooms (the evaluation's seeds).
 Per run: how often the first key picked up has the door's colour, split by whether the door had
@@ -23,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from algos.evaluate import EVAL_SEED_BASE
 from commands.evaluate import load_student
 from envs import make_env
+from planners.mediator import COLOURED_TASKS
 
 DOOR = 4  # MiniGrid's object code of a door
 
@@ -61,11 +65,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", nargs="+", required=True, type=Path, help="run directories")
     parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--task", default="RandomColoredDoorKey", choices=list(COLOURED_TASKS))
     args = parser.parse_args()
     torch.set_num_threads(1)
-    env = make_env("ColoredDoorKey")
+    env = make_env(args.task)
     for run in args.runs:
-        model, _, _ = load_student(run, "ColoredDoorKey")
+        model, _, _ = load_student(run, args.task)
         model.eval()
         generator = torch.Generator().manual_seed(0)
         eps = [episode(model, env, EVAL_SEED_BASE + k, generator) for k in range(args.episodes)]

@@ -175,7 +175,8 @@ def test_visibility_model_matches_the_env() -> None:
                 env.step(int(rng.integers(3)))
 
 
-@pytest.mark.parametrize("task", ["SimpleDoorKey", "LavaDoorKey", "KeyInBox", "ColoredDoorKey"])
+@pytest.mark.parametrize("task", ["SimpleDoorKey", "LavaDoorKey", "KeyInBox", "ColoredDoorKey",
+                                  "RandomColoredDoorKey"])
 def test_explore_only_policy_sees_the_whole_room(task: str) -> None:
     env = make_env(task).unwrapped
     plan = parse_plan("explore")
