@@ -9,11 +9,10 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from envs.vector import Episode, VecEnv
+from envs.vector import EVAL_SEED_BASE, Episode, VecEnv
 from models import ACModel
 
 SUMMARY_KEYS = ("Return Mean", "Return Std", "Success Rate", "Eplen")
-EVAL_SEED_BASE = 1_000_000  # held-out: training rooms come from seed + 10000 * i and its stream
 
 
 @dataclass

@@ -33,12 +33,18 @@ class TeacherCriticLearner:
         logits, _, _ = student(obs)
         return cross_entropy(teacher_probs, logits)
 
+    @torch.no_grad()
+    def target(self, next_obs: torch.Tensor, rewards: torch.Tensor, terminated: torch.Tensor,
+               student_gap: torch.Tensor) -> torch.Tensor:
+        """clip(r + gamma_T V_T(s') (1 - terminated) - beta CE(pi_T, pi_S)(s), 0, v_max): a
+        student far from its teacher lowers the teacher's value of the state."""
+        cfg = self.cfg
+        return (rewards + cfg.tc_gamma * self.critic(next_obs) * (1 - terminated)
+                - cfg.tc_beta * student_gap).clamp(0, cfg.tc_vmax)
+
     def loss(self, obs: torch.Tensor, next_obs: torch.Tensor, rewards: torch.Tensor,
              terminated: torch.Tensor, student_gap: torch.Tensor) -> torch.Tensor:
-        cfg = self.cfg
-        with torch.no_grad():
-            target = (rewards + cfg.tc_gamma * self.critic(next_obs) * (1 - terminated)
-                      - cfg.tc_beta * student_gap).clamp(0, cfg.tc_vmax)
+        target = self.target(next_obs, rewards, terminated, student_gap)
         return nn.functional.mse_loss(self.critic(obs), target)
 
     def update(self, storage: RolloutStorage, student: ACModel, generator: torch.Generator

@@ -15,6 +15,17 @@ import numpy as np
 
 from envs import make_env
 
+# Held-out rooms: every evaluation (student or teacher) plays env seeds EVAL_SEED_BASE + k; no
+# training run may reset an env with a seed in HELD_OUT_SEEDS (utils/config.py refuses one).
+EVAL_SEED_BASE = 1_000_000
+HELD_OUT_SEEDS = range(EVAL_SEED_BASE, 2 * EVAL_SEED_BASE)
+FIRST_SEED_STRIDE = 10000  # env i of a training run is first reset with seed + 10000 * i
+
+
+def first_room_seeds(seed: int, num_envs: int) -> list[int]:
+    """The seeds a training run's envs are first reset with (then each continues its stream)."""
+    return [seed + FIRST_SEED_STRIDE * i for i in range(num_envs)]
+
 
 @dataclass
 class Episode:
@@ -43,7 +54,7 @@ class VecEnv:
         self.num_envs = num_envs
         self.frame_stack = frame_stack
         self._episode_seeds = episode_seeds
-        self._first_seeds = [seed + 10000 * i for i in range(num_envs)]
+        self._first_seeds = first_room_seeds(seed, num_envs)
         w, h, c = self.envs[0].observation_space.shape
         self.single_obs_shape = (w, h, c * frame_stack)
         self.max_steps = self.envs[0].max_steps

@@ -244,6 +244,27 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def _check_held_out(self) -> None:
+        """No training room may be a held-out room (the rooms every evaluation plays)."""
+        from envs.vector import HELD_OUT_SEEDS, first_room_seeds
+
+        held = HELD_OUT_SEEDS
+        if self.num_eval > len(held):
+            raise UserError(f"--num_eval {self.num_eval} is invalid: there are {len(held):,} "
+                            "held-out rooms")
+        for s in self.env_seed_list or []:
+            if s in held:
+                raise UserError(f"--env_seed_list {s} is a held-out evaluation room (env seeds "
+                                f"{held.start:,} to {held.stop - 1:,}); use another seed")
+        for s in self.seed_list:
+            clash = [r for r in first_room_seeds(s, self.num_envs) if r in held]
+            if clash:
+                raise UserError(
+                    f"--seed_list {s} would train on held-out evaluation rooms (env seeds "
+                    f"{held.start:,} to {held.stop - 1:,}; env i starts on seed {s} + 10000 * i, "
+                    f"e.g. {clash[0]:,}); use a seed below "
+                    f"{held.start - 10000 * (self.num_envs - 1):,} or from {held.stop:,}")
+
     def validate(self) -> Config:
         """Normalise and check every field; raise UserError naming the bad value."""
         from envs import resolve_task  # deferred: importing envs registers the gym ids
@@ -332,6 +353,7 @@ class Config:
         for s in list(self.seed_list) + list(self.env_seed_list or []):
             if s < 0:
                 raise UserError(f"seed {s} is invalid: seeds must be >= 0")
+        self._check_held_out()
         self.seed_list = list(self.seed_list)
         if self.device != "cpu":
             import torch
