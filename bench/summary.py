@@ -23,18 +23,26 @@ from utils.summary import write_summary  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 
 
-def listed_studies(parser: argparse.ArgumentParser) -> tuple[list[Path], frozenset[Path]]:
-    """The studies of summary_studies.txt, and those of them whose line ends in "variants": only
-    their variants count (their default runs are an ablation's control, another study gives that
-    row)."""
+MARKS = ("variants", "old-rooms")
+
+
+def listed_studies(parser: argparse.ArgumentParser
+                   ) -> tuple[list[Path], frozenset[Path], frozenset[Path]]:
+    """The studies of summary_studies.txt; those of them whose line has "variants": only their
+    variants count (their default runs are an ablation's control, another study gives that row);
+    and those whose line has "old-rooms": run on the rooms of before 2026-12-04."""
     lines = [line.split() for line in (RESULTS / "summary_studies.txt").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
     for words in lines:
-        if words[1:] not in ([], ["variants"]):
+        if any(w not in MARKS for w in words[1:]) or len(set(words[1:])) < len(words[1:]):
             parser.error(f"summary_studies.txt: {' '.join(words)!r} is invalid: expected a "
-                         "study's folder name, optionally followed by 'variants'")
-    return ([RESULTS / words[0] for words in lines],
-            frozenset(RESULTS / words[0] for words in lines if words[1:] == ["variants"]))
+                         "study's folder name, optionally followed by 'variants' and/or "
+                         "'old-rooms'")
+
+    def marked(mark: str) -> frozenset[Path]:
+        return frozenset(RESULTS / words[0] for words in lines if mark in words[1:])
+
+    return [RESULTS / words[0] for words in lines], marked("variants"), marked("old-rooms")
 
 
 def main() -> None:
@@ -44,12 +52,15 @@ def main() -> None:
                              "bench/results/summary_studies.txt)")
     parser.add_argument("--out", type=Path, default=RESULTS / "summary.csv")
     args = parser.parse_args()
-    studies, variants_only = (args.studies, frozenset()) if args.studies else listed_studies(parser)
+    if args.studies:
+        studies, variants_only, old_rooms = args.studies, frozenset(), frozenset()
+    else:
+        studies, variants_only, old_rooms = listed_studies(parser)
     for study in studies:
         if not (study / "log").is_dir():
             parser.error(f"{study} is not a study: it has no log/ of runs")
     try:
-        rows = write_summary(studies, args.out, variants_only)
+        rows = write_summary(studies, args.out, variants_only, old_rooms)
     except ValueError as exc:
         parser.error(str(exc))
     print(f"{len(rows)} rows -> {args.out}")

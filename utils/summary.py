@@ -123,8 +123,18 @@ def _steps(x: float) -> str:
     return "" if math.isnan(x) else str(round(x))  # NaN: never reached
 
 
-def study_rows(study: Path) -> list[dict]:
-    """One row per (task, algorithm, variant) of one study."""
+# Studies run before 2026-12-04 played other rooms on these tasks than today's (the original
+# code's rooms since): their rows carry this label instead of the task's name. Their
+# ColoredDoorKey was a random-colour task, today's RandomColoredDoorKey (docs/method.md, 1).
+OLD_ROOMS_LABELS = {"SimpleDoorKey": "SimpleDoorKey (old rooms)",
+                    "LavaDoorKey": "LavaDoorKey (old rooms)",
+                    "ColoredDoorKey": "RandomColoredDoorKey (old rooms)",
+                    "TwoDoor": "TwoDoor (old rooms)"}
+
+
+def study_rows(study: Path, old_rooms: bool = False) -> list[dict]:
+    """One row per (task, algorithm, variant) of one study; ``old_rooms``: the study ran on the
+    rooms of before 2026-12-04 (OLD_ROOMS_LABELS)."""
     runs = [r for r in load_runs(study / "log") if r.steps]
     groups: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
     for r in runs:
@@ -133,8 +143,9 @@ def study_rows(study: Path) -> list[dict]:
     for (task, algo, var), rs in sorted(groups.items()):
         t = summarise([dataclasses.replace(r, algo=algo) for r in rs])[algo]
         teacher = study_teacher(study, task)
+        label = OLD_ROOMS_LABELS.get(task, task) if old_rooms else task
         rows.append({
-            "task": task, "algo": algo, "variant": var, "seeds": str(t["seeds"]),
+            "task": label, "algo": algo, "variant": var, "seeds": str(t["seeds"]),
             "budget": str(max(_config(r)["total_env_steps"] for r in rs)),
             "final_success_mean": f"{t['final_success']:.3f}",
             "final_success_std": f"{t['final_success_std']:.3f}",
@@ -149,15 +160,15 @@ def study_rows(study: Path) -> list[dict]:
     return rows
 
 
-def write_summary(studies: list[Path], out: Path, variants_only: frozenset[Path] = frozenset()
-                  ) -> list[dict]:
+def write_summary(studies: list[Path], out: Path, variants_only: frozenset[Path] = frozenset(),
+                  old_rooms: frozenset[Path] = frozenset()) -> list[dict]:
     """Rows of every study into ``out``; two studies giving the same (task, algo, variant) is an
     error (the summary has one row per key). Of a study in ``variants_only`` only the variants
     count: its default-settings runs are the control of an ablation that another study's row
-    already stands for."""
+    already stands for. Studies in ``old_rooms`` ran on the rooms of before 2026-12-04."""
     rows, seen = [], {}
     for study in studies:
-        for row in study_rows(study):
+        for row in study_rows(study, study in old_rooms):
             if study in variants_only and not row["variant"]:
                 continue
             key = (row["task"], row["algo"], row["variant"])
