@@ -46,12 +46,13 @@ class PPO:
             values.append(step_values)
         return torch.cat(logits), torch.cat(values)
 
-    def loss(self, mb: Minibatch) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(self, mb: Minibatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if self.imitation:
             return self.imitation_loss(mb)
         cfg = self.cfg
         logits, values = self.evaluate_minibatch(mb)
-        dist = Categorical(logits=logits)
+        # no argument checks: they read the tensors back to the host, a sync per minibatch
+        dist = Categorical(logits=logits, validate_args=False)
         logprobs = dist.log_prob(mb.actions)
         entropy = dist.entropy().mean()
         # the ratio against the policy that chose the action (the guided mixture in IHAC), or
@@ -75,24 +76,24 @@ class PPO:
         kickstart = cross_entropy(mb.teacher_probs, logits).mean() if self.ks_coef else None
         if kickstart is not None:
             loss = loss + self.ks_coef * kickstart
-        with torch.no_grad():
-            stats = {"Policy Loss": policy_loss.item(), "Value Loss": value_loss.item(),
-                     "Entropy": entropy.item()}
+        with torch.no_grad():  # statistics stay tensors: update() reads them once per iteration
+            stats = {"Policy Loss": policy_loss.detach(), "Value Loss": value_loss.detach(),
+                     "Entropy": entropy.detach()}
             if kickstart is not None:
-                stats["Kickstart Loss"] = kickstart.item()
+                stats["Kickstart Loss"] = kickstart.detach()
             # for --target_kl: the student's change so far, against its policy at collection
             student_log_ratio = logprobs - mb.logprobs
-            stats["_kl"] = ((student_log_ratio.exp() - 1) - student_log_ratio).mean().item()
+            stats["_kl"] = ((student_log_ratio.exp() - 1) - student_log_ratio).mean()
         return loss, stats
 
-    def imitation_loss(self, mb: Minibatch) -> tuple[torch.Tensor, dict[str, float]]:
+    def imitation_loss(self, mb: Minibatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """coef * (CE(pi_T, pi_S) + value_align_coef * MSE(V_S, V_T)), V_T fixed."""
         cfg = self.cfg
         logits, values = self.evaluate_minibatch(mb)
         ce = cross_entropy(mb.teacher_probs, logits).mean()
         align = ((values - mb.teacher_values) ** 2).mean()
         loss = cfg.imitation_coef * (ce + cfg.value_align_coef * align)
-        return loss, {"Imitation Loss": ce.item(), "Value Align Loss": align.item()}
+        return loss, {"Imitation Loss": ce.detach(), "Value Align Loss": align.detach()}
 
     @torch.no_grad()
     def policy_change(self, storage: RolloutStorage) -> dict[str, float]:
@@ -100,28 +101,30 @@ class PPO:
         (r - 1) - log r (an unbiased, non-negative estimate of KL(pi_old || pi_new)) and the
         fraction of steps with |r - 1| > clip, r = pi_new(a|s) / pi_student_at_collection(a|s)
         (the student's own log-prob, also where guided sampling chose the action)."""
-        kl, clipped, n = 0.0, 0.0, 0
+        kl = torch.zeros((), dtype=torch.float64, device=storage.device)
+        clipped, n = torch.zeros_like(kl), 0
         for mb in storage.in_order(EVAL_CHUNK, self.recurrence):
             logits, _ = self.evaluate_minibatch(mb)
             log_ratio = (torch.log_softmax(logits, -1).gather(1, mb.actions[:, None]).squeeze(1)
                          - mb.logprobs).double()
             ratio = log_ratio.exp()
-            kl += ((ratio - 1) - log_ratio).sum().item()
-            clipped += ((ratio - 1).abs() > self.cfg.clip).sum().item()
+            kl += ((ratio - 1) - log_ratio).sum()
+            clipped += ((ratio - 1).abs() > self.cfg.clip).sum()
             n += len(ratio)
-        return {"Approx KL": kl / n, "Clip Frac": clipped / n}
+        return {"Approx KL": kl.item() / n, "Clip Frac": clipped.item() / n}
 
     def update(self, storage: RolloutStorage, generator: torch.Generator
                ) -> tuple[dict[str, float], int]:
         """PPO epochs over the rollout: (statistics, gradient steps). The losses, entropy and
         gradient norm are means over minibatches; Approx KL and Clip Frac measure the whole
         update (``policy_change``, PPO phase only)."""
-        totals: dict[str, list[float]] = {}
+        totals: dict[str, list[torch.Tensor]] = {}
         steps = epochs = 0
         target_kl = self.cfg.target_kl if not self.imitation else 0.0
         for _ in range(self.cfg.epochs):
             epoch_kl = []
             epochs += 1
+            # the hot path: no value comes back to the host inside this loop (no .item())
             for mb in storage.minibatches(self.cfg.batch_size, generator, self.recurrence):
                 loss, stats = self.loss(mb)
                 if "_kl" in stats:
@@ -129,14 +132,15 @@ class PPO:
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 stats["Grad Norm"] = nn.utils.clip_grad_norm_(self.model.parameters(),
-                                                              self.cfg.max_grad_norm).item()
+                                                              self.cfg.max_grad_norm)
                 self.optimizer.step()
                 steps += 1
                 for k, v in stats.items():
                     totals.setdefault(k, []).append(v)
-            if target_kl and epoch_kl and np.mean(epoch_kl) > target_kl:
+            if target_kl and epoch_kl and np.mean(torch.stack(epoch_kl).tolist()) > target_kl:
                 break  # the policy moved far enough for this batch (CleanRL's early stop)
-        out = {k: float(np.mean(v)) for k, v in totals.items()}
+        # one transfer per statistic and iteration
+        out = {k: float(np.mean(torch.stack(v).tolist())) for k, v in totals.items()}
         out["Epochs"] = float(epochs)
         if not self.imitation:
             out.update(self.policy_change(storage))

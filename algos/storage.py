@@ -27,30 +27,37 @@ class Minibatch(NamedTuple):
 class RolloutStorage:
     """Holds one iteration of experience from N envs; T (steps per env) varies per iteration.
 
-    ``capacity`` is an upper bound on T, so nothing is allocated while collecting.
+    ``capacity`` is an upper bound on T, so nothing is allocated while collecting. Every tensor
+    lives on ``device`` (the networks' device): collection writes each step there, returns,
+    advantages and minibatches are computed there, and nothing comes back to the host.
     """
 
     def __init__(self, capacity: int, num_envs: int, obs_shape: tuple[int, ...],
-                 memory_size: int = 0) -> None:
+                 memory_size: int = 0, device: torch.device | str = "cpu") -> None:
         t, n = capacity, num_envs
         self.capacity, self.num_envs = capacity, num_envs
-        self.obs = torch.zeros((t, n, *obs_shape), dtype=torch.uint8)
-        self.actions = torch.zeros((t, n), dtype=torch.long)
-        self.rewards = torch.zeros((t, n))
-        self.terminated = torch.zeros((t, n))   # the episode ended by the task (no bootstrap)
-        self.truncated = torch.zeros((t, n))    # the episode hit the time limit (bootstrap)
-        self.bootstrap = torch.zeros((t, n))    # V(final obs) where truncated
-        self.values = torch.zeros((t, n))
-        self.logprobs = torch.zeros((t, n))
-        self.returns = torch.zeros((t, n))
-        self.advantages = torch.zeros((t, n))
-        self.memory = torch.zeros((t, n, memory_size)) if memory_size else None
-        self.masks = torch.ones((t, n))
+        self.device = torch.device(device)
+
+        def zeros(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+            return torch.zeros(shape, dtype=dtype, device=self.device)
+
+        self.obs = zeros(t, n, *obs_shape, dtype=torch.uint8)
+        self.actions = zeros(t, n, dtype=torch.long)
+        self.rewards = zeros(t, n)
+        self.terminated = zeros(t, n)   # the episode ended by the task (no bootstrap)
+        self.truncated = zeros(t, n)    # the episode hit the time limit (bootstrap)
+        self.bootstrap = zeros(t, n)    # V(final obs) where truncated
+        self.values = zeros(t, n)
+        self.logprobs = zeros(t, n)
+        self.returns = zeros(t, n)
+        self.advantages = zeros(t, n)
+        self.memory = zeros(t, n, memory_size) if memory_size else None
+        self.masks = torch.ones((t, n), device=self.device)
         # for the teacher-guided algorithms (ihac, llm4teach)
-        self.next_obs = torch.zeros((t, n, *obs_shape), dtype=torch.uint8)
-        self.behaviour_logprobs = torch.zeros((t, n))
-        self.teacher_probs = torch.zeros((t, n, 7))
-        self.teacher_values = torch.zeros((t, n))
+        self.next_obs = zeros(t, n, *obs_shape, dtype=torch.uint8)
+        self.behaviour_logprobs = zeros(t, n)
+        self.teacher_probs = zeros(t, n, 7)
+        self.teacher_values = zeros(t, n)
         self.step = 0
         self._encoded: dict[str, torch.Tensor] = {}  # this rollout's network inputs, flat
 
@@ -156,15 +163,16 @@ class RolloutStorage:
         """
         T, N = self.step, self.num_envs
         starts = torch.arange(0, N * T, recurrence)
+        # the permutation comes from a CPU generator on every device (the same minibatches)
         perm = starts[torch.randperm(len(starts), generator=generator)]
         n_batches = min(len(starts), max(1, round(N * T / batch_size)))
-        yield from self._gather(torch.tensor_split(perm, n_batches), recurrence)
+        yield from self._gather(torch.tensor_split(perm.to(self.device), n_batches), recurrence)
 
     def in_order(self, batch_size: int, recurrence: int = 1) -> Iterator[Minibatch]:
         """All T * N steps in storage order (env-major), in chunks of about ``batch_size`` steps
         (whole sequences with ``recurrence`` > 1, laid out as in ``minibatches``)."""
         T, N = self.step, self.num_envs
-        starts = torch.arange(0, N * T, recurrence)
+        starts = torch.arange(0, N * T, recurrence, device=self.device)
         yield from self._gather(torch.split(starts, max(1, batch_size // recurrence)), recurrence)
 
     def _gather(self, batches: tuple[torch.Tensor, ...], recurrence: int) -> Iterator[Minibatch]:
@@ -175,8 +183,9 @@ class RolloutStorage:
                          "behaviour_logprobs", "teacher_probs", "teacher_values")
         memory = None if self.memory is None else \
             self.memory[:T].transpose(0, 1).reshape(N * T, -1)
+        steps = torch.arange(recurrence, device=self.device)[:, None]
         for first in batches:
-            idx = (first[None, :] + torch.arange(recurrence)[:, None]).reshape(-1)  # step-major
+            idx = (first[None, :] + steps).reshape(-1)  # step-major
             yield Minibatch(
                 obs=(self._encoded["obs"][idx].float() if "obs" in self._encoded
                      else flat["obs"][idx]), actions=flat["actions"][idx],

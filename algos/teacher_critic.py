@@ -52,17 +52,21 @@ class TeacherCriticLearner:
         """``epochs`` passes of minibatch SGD over the rollout; the mean loss."""
         f = storage.flat("rewards", "terminated", "teacher_probs")
         n, losses = len(f["rewards"]), []
+        device = storage.device
         # the student does not change while its teacher critic learns: its side of the target
         # once per rollout, not once per epoch
         gap = torch.cat([self.student_gap(f["teacher_probs"][i], storage.input_rows("obs", i),
-                                          student) for i in torch.arange(n).split(ENCODE_CHUNK)])
+                                          student)
+                         for i in torch.arange(n, device=device).split(ENCODE_CHUNK)])
         n_batches = max(1, round(n / self.cfg.batch_size))  # nearly equal, as the student's
         for _ in range(self.cfg.epochs):
-            for i in torch.tensor_split(torch.randperm(n, generator=generator), n_batches):
+            perm = torch.randperm(n, generator=generator).to(device)  # CPU stream on any device
+            for i in torch.tensor_split(perm, n_batches):
                 loss = self.loss(storage.input_rows("obs", i), storage.input_rows("next_obs", i),
                                  f["rewards"][i], f["terminated"][i], gap[i])
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
-                losses.append(loss.item())
-        return sum(losses) / len(losses)
+                losses.append(loss.detach())
+        # one transfer per update, not one per minibatch
+        return sum(torch.stack(losses).tolist()) / len(losses)

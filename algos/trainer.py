@@ -23,6 +23,7 @@ from utils.errors import TrainingInterrupted, UserError
 from utils.interrupts import Interrupts
 from utils.logger import RunLogger
 from utils.plots import plot_run
+from utils.precision import describe as describe_precision
 from utils.presets import LEGACY_DEFAULTS
 from utils.rundir import make_writable_dir
 
@@ -69,6 +70,7 @@ class Trainer:
                           episode_seeds=episode_seeds)
         self.model = ACModel(self.vec.single_obs_shape, 7, cfg.recurrent,
                              **network_options(cfg)).to(self.device)
+        self.model.set_precision(cfg.precision)
         self.algo = PPO(self.model, cfg)
         self.teacher = self.critic = self.critic_learner = None
         if cfg.algo in ("ihac", "llm4teach"):
@@ -78,6 +80,7 @@ class Trainer:
         if cfg.algo == "ihac":
             self.critic = TeacherCritic(self.vec.single_obs_shape,
                                         **network_options(cfg)).to(self.device)
+            self.critic.set_precision(cfg.precision)
             self.critic_learner = TeacherCriticLearner(self.critic, cfg)
         self._agree = 0
         # what this iteration's collection asks of the teacher and its critic (set in collect)
@@ -87,8 +90,10 @@ class Trainer:
         capacity = (self.vec.max_steps * math.ceil(cfg.traj_per_itr / n)
                     + math.ceil(2 * cfg.batch_size / n) + self.recurrence)
         self.storage = RolloutStorage(capacity, n, self.vec.single_obs_shape,
-                                      self.model.memory_size)
-        self.sample_gen = torch.Generator().manual_seed(seed)     # action sampling
+                                      self.model.memory_size, self.device)
+        # action sampling on the networks' device; minibatch shuffling on the CPU (the same
+        # minibatches on every device)
+        self.sample_gen = torch.Generator(self.device).manual_seed(seed)
         self.minibatch_gen = torch.Generator().manual_seed(seed + 1)  # minibatch shuffling
         self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0,
                          "imitation_iterations": 0}
@@ -97,7 +102,10 @@ class Trainer:
 
     # ----- checkpoints -----
     def _config_dict(self) -> dict:
-        return {**self.cfg.to_dict(), "seed": self.seed}
+        # what ran the arithmetic, recorded beside the flags (a bf16 run on a CPU without bf16
+        # hardware is emulated)
+        return {**self.cfg.to_dict(), "seed": self.seed,
+                "precision_used": describe_precision(self.device, self.cfg.precision)}
 
     def _maybe_resume(self) -> bool:
         path = self.run_dir / CHECKPOINT_NAME
@@ -134,8 +142,13 @@ class Trainer:
             _set_param_groups(self.critic_learner.optimizer, "lr", self.cfg.tc_lr)
         (self.run_dir / FINISHED_NAME).unlink(missing_ok=True)  # it goes on: not finished now
         torch.set_rng_state(state["rng"]["torch"])
-        self.sample_gen.set_state(state["rng"]["sample"])
         self.minibatch_gen.set_state(state["rng"]["minibatch"])
+        saved_on = state["rng"].get("sample_device", "cpu")
+        if saved_on == self.device.type:
+            self.sample_gen.set_state(state["rng"]["sample"])
+        else:  # a CPU and a CUDA generator's states do not convert into each other
+            changed.append(f"resuming on {self.device.type} a run saved on {saved_on}: action "
+                           f"sampling restarts its random stream (seed {self.seed})")
         print(f"resuming {self.run_dir} from iteration {done} ({self.counters['env_steps']:,} env "
               "steps); environments restart with fresh episodes")
         for message in filter(None, changed):
@@ -152,6 +165,7 @@ class Trainer:
             "model": self.model.state_dict(), "optimizer": self.algo.optimizer.state_dict(),
             "counters": dict(self.counters), "config": self._config_dict(),
             "rng": {"torch": torch.get_rng_state(), "sample": self.sample_gen.get_state(),
+                    "sample_device": self.device.type,
                     "minibatch": self.minibatch_gen.get_state()},
         }
         if self.critic is not None:
@@ -218,41 +232,45 @@ class Trainer:
         """The behaviour policy on a batch: softmax(student logits + c log(pi_T + 1e-8)).
 
         Returns actions, student log-probs, behaviour log-probs, values, next memory, teacher
-        probs (or None), teacher-critic values (or None).
+        probs (or None), teacher-critic values (or None), all on the networks' device.
         """
         obs_t = torch.from_numpy(obs).to(self.device)
         with torch.no_grad():
-            logits, values, memory = self.model(obs_t, None if memory is None else
-                                                memory.to(self.device))
-            logp = torch.log_softmax(logits, dim=-1).cpu()
+            logits, values, memory = self.model(obs_t, memory)
+            logp = torch.log_softmax(logits, dim=-1)
             teacher_probs = tc_values = None
             behaviour = logp
             if self._consult_teacher:  # the teacher reads the newest frame
-                teacher_probs = torch.from_numpy(self.teacher.batch_probs(obs[..., -4:])).float()
-                self._agree += int((logp.argmax(1) == teacher_probs.argmax(1)).sum())
+                teacher_probs = torch.from_numpy(
+                    self.teacher.batch_probs(obs[..., -4:])).float().to(self.device)
+                self._agree += (logp.argmax(1) == teacher_probs.argmax(1)).sum()
                 if guide > 0:
                     behaviour = torch.log_softmax(logp + guide * torch.log(teacher_probs + 1e-8),
                                                   dim=-1)
             if self._consult_critic:
-                tc_values = self.critic(obs_t).cpu()
+                tc_values = self.critic(obs_t)
             actions = torch.multinomial(behaviour.exp(), 1, generator=self.sample_gen).squeeze(1)
         pick = actions[:, None]
         return (actions, logp.gather(1, pick).squeeze(1), behaviour.gather(1, pick).squeeze(1),
-                values.cpu(), None if memory is None else memory.cpu(), teacher_probs, tc_values)
+                values, memory, teacher_probs, tc_values)
 
     def collect(self, obs: np.ndarray, memory: torch.Tensor | None, mask: torch.Tensor
                 ) -> tuple[np.ndarray, torch.Tensor | None, torch.Tensor, list[Episode]]:
         """Step all envs until >= traj_per_itr episodes ended and >= 2 x batch_size steps."""
-        cfg, st = self.cfg, self.storage
+        cfg, st, device = self.cfg, self.storage, self.device
         st.reset()
         episodes: list[Episode] = []
         guide = self.guidance_coef()
-        self._agree = 0
+        self._agree = torch.zeros((), dtype=torch.long, device=device)
         # the schedules only fall: once guidance and kickstarting are both off the teacher is
         # never needed again, and its critic serves only the imitation phase (value alignment)
         self._consult_teacher = self.teacher is not None and (
             guide > 0 or self.imitating() or self.kickstart_coef() > 0)
         self._consult_critic = self.critic is not None and self.imitating()
+        # per step only the observations (and the teacher's probabilities) go to the device and
+        # the actions come back; everything else stays there
+        memory = None if memory is None else memory.to(device)
+        mask = mask.to(device)
         while True:
             obs_t = torch.from_numpy(obs)
             masked = None if memory is None else memory * mask[:, None]
@@ -260,31 +278,32 @@ class Trainer:
                 self._act(obs, masked, guide)
             st.add(obs_t, actions, values, logprobs, masked, mask, behaviour, teacher_probs,
                    tc_values)
-            obs, rewards, term, trunc, final_obs, finished = self.vec.step(actions.numpy())
-            next_obs = torch.from_numpy(obs).clone()
-            bootstrap = torch.zeros(self.vec.num_envs)
+            obs, rewards, term, trunc, final_obs, finished = self.vec.step(actions.cpu().numpy())
+            next_obs = torch.from_numpy(obs).to(device, copy=True)
+            bootstrap = torch.zeros(self.vec.num_envs, device=device)
             if final_obs:  # time-limit cuts: s' is the last obs (not the next episode's first)
                 idx = list(final_obs)
-                last = torch.from_numpy(np.stack([final_obs[i] for i in idx]))
+                last = torch.from_numpy(np.stack([final_obs[i] for i in idx])).to(device)
                 next_obs[idx] = last
                 if self.cfg.timeout_value == "bootstrap":  # the cut is worth V_S(last obs)
-                    mem = None if next_memory is None else next_memory[idx].to(self.device)
+                    mem = None if next_memory is None else next_memory[idx]
                     with torch.no_grad():
-                        _, v, _ = self.model(last.to(self.device), mem)
-                    bootstrap[idx] = v.cpu()
-            st.record(torch.from_numpy(rewards), torch.from_numpy(term).float(),
-                      torch.from_numpy(trunc).float(), bootstrap, next_obs)
+                        _, v, _ = self.model(last, mem)
+                    bootstrap[idx] = v
+            ended = term | trunc
+            st.record(torch.from_numpy(rewards).to(device),
+                      torch.from_numpy(term).float().to(device),
+                      torch.from_numpy(trunc).float().to(device), bootstrap, next_obs)
             memory = next_memory
-            mask = torch.from_numpy(~(term | trunc)).float()
+            mask = torch.from_numpy(~ended).float().to(device)
             episodes.extend(finished)
             if (len(episodes) >= cfg.traj_per_itr and st.step * self.vec.num_envs
                     >= 2 * cfg.batch_size and st.step % self.recurrence == 0):
                 break
         with torch.no_grad():
-            _, last_values, _ = self.model(torch.from_numpy(obs).to(self.device),
-                                           None if memory is None else
-                                           (memory * mask[:, None]).to(self.device))
-        st.compute_returns(last_values.cpu() * mask, cfg.gamma, cfg.lam if cfg.gae else None,
+            _, last_values, _ = self.model(torch.from_numpy(obs).to(device),
+                                           None if memory is None else memory * mask[:, None])
+        st.compute_returns(last_values * mask, cfg.gamma, cfg.lam if cfg.gae else None,
                            normalise=cfg.adv_norm == "batch")
         return obs, memory, mask, episodes
 
@@ -360,7 +379,7 @@ class Trainer:
             extra.update({"Train/Guidance Coef": guide, "Train/KS Coef": ks,
                           "Train/Phase": 0.0 if imitating else 1.0})
         if self._consult_teacher:
-            extra.update({"Train/Teacher Agreement": self._agree / steps,
+            extra.update({"Train/Teacher Agreement": int(self._agree) / steps,
                           **teacher_scalars(self.teacher)})
         c["iteration"] += 1
         c["imitation_iterations"] += int(imitating)

@@ -16,6 +16,7 @@ from models import ACModel, network_options
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from utils.config import Config, config_from_dict
 from utils.errors import UserError
+from utils.precision import describe as describe_precision
 from utils.rundir import find_trained_runs, make_writable_dir, task_dir
 from utils.video import save_gif
 
@@ -69,16 +70,20 @@ def evaluate_students(cfg: Config) -> None:
     outs = [(run_dir.parent if len(runs) > 1 else run_dir) / cfg.savedir
             / (run_dir.name if len(runs) > 1 else "") for run_dir in runs]
     outs = [fresh_eval_dir(out) for out in outs]  # all refused before any is evaluated
+    print(describe_precision(torch.device(cfg.device), cfg.precision), flush=True)
     summaries = []
     for run_dir, out in zip(runs, outs, strict=True):
         model, trained, state = load_student(run_dir, cfg.task)
         model.to(cfg.device)
+        model.set_precision(cfg.precision)
         result = evaluate(model, cfg.task, cfg.num_eval, num_envs=cfg.num_envs,
                           frame_stack=trained.frame_stack, deterministic=cfg.deterministic,
                           device=torch.device(cfg.device), seed=0, record=cfg.num_videos)
         summary = {"run": str(run_dir), "iteration": state["counters"]["iteration"],
                    "env_steps": state["counters"]["env_steps"], "episodes": cfg.num_eval,
-                   "deterministic": cfg.deterministic, **result.summary()}
+                   "deterministic": cfg.deterministic, "device": cfg.device,
+                   "precision_used": describe_precision(torch.device(cfg.device), cfg.precision),
+                   **result.summary()}
         write_results(out, summary, result)
         print(_result_line(str(run_dir), summary, cfg, out), flush=True)
         summaries.append(summary)

@@ -26,7 +26,8 @@ def main(argv: list[str]) -> None:
     out = make_writable_dir(runs[0].out)
     with open(out / "command.txt", "a") as f:
         f.write(shlex.join(["python", "main.py", "sweep", *argv]) + "\n")
-    failed = run_all(runs, args.budget, args.address, args.cpus)
+    failed = run_all(runs, args.budget, args.address, args.cpus,
+                     gpus_per_run=args.gpus_per_run)
     # the report covers the whole study: tasks of earlier sweeps into the same --out too
     tasks = list(dict.fromkeys([r.task for r in runs] + study_tasks(out)))
     write_report(out, tasks, args.teacher_episodes)

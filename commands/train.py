@@ -6,6 +6,7 @@ from pathlib import Path
 
 from algos.trainer import Trainer
 from utils.config import Config
+from utils.precision import describe as describe_precision
 from utils.rundir import train_run_dirs
 from utils.runlock import RunLock
 
@@ -20,6 +21,7 @@ def train_one(cfg: Config, seed: int, run_dir: Path) -> None:
     """Train (or resume) one seed in ``run_dir``, holding its lock throughout."""
     with RunLock(run_dir):
         trainer = Trainer(cfg, seed, run_dir)
+        print(describe_precision(trainer.device, cfg.precision), flush=True)
         if trainer.teacher is not None:
             print(trainer.teacher.planner.describe(), flush=True)
         if not trainer.resumed:

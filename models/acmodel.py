@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from models.encoding import encode, encoded_shape
+from utils.precision import autocast
 
 HIDDEN = 64
 # the heads' hidden activation (--head_activation). With ReLU, a 64-unit layer fed by tens of
@@ -73,7 +74,19 @@ def embed(conv: nn.Sequential, obs: torch.Tensor, encoding: str = "raw",
     return flat
 
 
-class ACModel(nn.Module):
+class Precision:
+    """--precision on a network: its layers run under bf16 autocast, its outputs stay float32."""
+
+    precision = "fp32"
+
+    def set_precision(self, precision: str) -> None:
+        self.precision = precision
+
+    def _autocast(self, x: torch.Tensor):
+        return autocast(x.device.type, self.precision)
+
+
+class ACModel(Precision, nn.Module):
     """Three 3x3 convs (16, 32, 64; padding 1; ReLU), then separate actor and critic MLPs.
 
     Input: uint8 observations (B, W, H, C) with C = 4 * frame_stack, as the envs emit them,
@@ -115,17 +128,19 @@ class ACModel(nn.Module):
 
     def forward(self, obs: torch.Tensor, memory: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Return (action logits (B, A), values (B,), next memory (B, 128) or None)."""
-        x = embed(self.conv, obs, self.encoding, self.ego_radius, self.global_pool)
-        if self.recurrent:
-            if memory is None:
-                memory = x.new_zeros(x.shape[0], self.memory_size)
-            h, c = self.lstm(x, (memory[:, :HIDDEN], memory[:, HIDDEN:]))
-            x, memory = h, torch.cat([h, c], dim=1)
-        return self.actor(x), self.critic(x).squeeze(-1), memory
+        """Return (action logits (B, A), values (B,), next memory (B, 128) or None), float32."""
+        with self._autocast(obs):
+            x = embed(self.conv, obs, self.encoding, self.ego_radius, self.global_pool)
+            if self.recurrent:
+                if memory is None:
+                    memory = x.new_zeros(x.shape[0], self.memory_size)
+                h, c = self.lstm(x, (memory[:, :HIDDEN], memory[:, HIDDEN:]))
+                x, memory = h, torch.cat([h, c], dim=1)
+            logits, values = self.actor(x), self.critic(x).squeeze(-1)
+        return logits.float(), values.float(), None if memory is None else memory.float()
 
 
-class TeacherCritic(nn.Module):
+class TeacherCritic(Precision, nn.Module):
     """IHAC's teacher critic V_T: the student's CNN shape with one scalar head."""
 
     def __init__(self, obs_shape: tuple[int, int, int], encoding: str = "raw",
@@ -140,5 +155,7 @@ class TeacherCritic(nn.Module):
                                   ACTIVATIONS[head_activation](), nn.Linear(HIDDEN, 1))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.head(embed(self.conv, obs, self.encoding, self.ego_radius,
-                               self.global_pool)).squeeze(-1)
+        with self._autocast(obs):
+            value = self.head(embed(self.conv, obs, self.encoding, self.ego_radius,
+                                    self.global_pool)).squeeze(-1)
+        return value.float()

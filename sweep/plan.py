@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "the same path on every node (a shared filesystem)")
     p.add_argument("--cpus", type=int, help="a local Ray's size: runs at a time (default: the "
                                             "machine's cores)")
+    p.add_argument("--gpus_per_run", type=float, default=0.0,
+                   help="GPUs each run asks of Ray (e.g. 0.25: four runs share a GPU); above 0 "
+                        "the runs train with --device cuda (default: 0, the CPU)")
     return p
 
 
@@ -106,6 +110,11 @@ def parse_sweep(argv: list[str]) -> tuple[argparse.Namespace, list[SweepRun]]:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise UserError(f"--{name} {value} is invalid: it must be a positive integer")
+    gpus = args.gpus_per_run
+    if not (math.isfinite(gpus) and (0 <= gpus <= 1 or (gpus > 1 and gpus == int(gpus)))):
+        raise UserError(f"--gpus_per_run {gpus} is invalid: a share of one GPU (0 to 1) or a "
+                        "whole number of GPUs")
+    device = ["--device", "cuda"] if args.gpus_per_run > 0 and "--device" not in extra else []
     variants = parse_variants(args.variant)
     out = args.out.resolve()
     runs = []
@@ -121,8 +130,11 @@ def parse_sweep(argv: list[str]) -> tuple[argparse.Namespace, list[SweepRun]]:
                         "--total_env_steps", str(args.budget),
                         "--eval_every_steps", str(args.eval_every), "--eval_interval",
                         "1000000", "--num_eval", str(args.num_eval), "--print_interval", "50",
-                        *extra, *variants.get(variant, [])]
-                    run.task = parse_config(run.argv)[1].task  # an alias's canonical name
+                        *device, *extra, *variants.get(variant, [])]
+                    # flags checked here as the trainer will; a GPU is checked on the node
+                    # that runs it (this one may have none)
+                    checked = run.argv + (["--device", "cpu"] if device else [])
+                    run.task = parse_config(checked)[1].task  # an alias's canonical name
                     if all(r.name != run.name for r in runs):
                         runs.append(run)
     return args, runs

@@ -112,7 +112,7 @@ def _stop(ray, refs: dict, pending: list) -> None:
 
 
 def run_all(runs: list[SweepRun], budget: int, address: str | None, cpus: int | None,
-            progress_every: float = 30.0) -> list[str]:
+            progress_every: float = 30.0, gpus_per_run: float = 0.0) -> list[str]:
     """Run every unfinished run on Ray; return the names of those that failed."""
     todo = [r for r in runs if not r.finished(budget)]
     print(f"sweep: {len(runs)} runs; {len(runs) - len(todo)} finished already (skipped), "
@@ -129,7 +129,14 @@ def run_all(runs: list[SweepRun], budget: int, address: str | None, cpus: int | 
                  include_dashboard=False, log_to_driver=False)
     except ConnectionError as exc:
         raise UserError(f"--address {address}: no Ray cluster there ({exc})") from None
-    remote = ray.remote(num_cpus=1, max_calls=1)(train_in_worker)
+    if gpus_per_run > 0 and ray.cluster_resources().get("GPU", 0) < gpus_per_run:
+        gpus = ray.cluster_resources().get("GPU", 0)
+        ray.shutdown()
+        raise UserError(f"--gpus_per_run {gpus_per_run:g}: the Ray cluster has {gpus:g} GPUs, "
+                        "so no run could start; use --gpus_per_run 0 (the CPU) or a cluster "
+                        "with GPUs")
+    # Ray gives each run its share of a GPU (CUDA_VISIBLE_DEVICES), so several runs share one
+    remote = ray.remote(num_cpus=1, num_gpus=gpus_per_run, max_calls=1)(train_in_worker)
     progress = _Progress(todo, budget)
     refs = {remote.remote(r.argv, str(r.log_path), str(ROOT)): r for r in todo}
     pending, failed = list(refs), []

@@ -113,6 +113,9 @@ class Config:
     # --- machinery ---
     num_envs: int = _flag(16, "environments stepped together, one batched student forward per step")
     device: str = _flag("cpu", "torch device: cpu or cuda[:i]")
+    precision: str = _flag("fp32", "bf16: the networks' forward and backward passes under bf16 "
+                           "autocast (fast on CPUs with AMX or AVX512-BF16 and on GPUs; said at "
+                           "start which is used); fp32: full precision", choices=("fp32", "bf16"))
     num_threads: int = _flag(1, "torch intra-op threads (1 is fastest for this small network)")
     # --- evaluation, checkpoints, progress ---
     num_eval: int = _flag(50, "evaluation episodes (held-out env seeds, the same every time)")
