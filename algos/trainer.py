@@ -96,7 +96,8 @@ class Trainer:
         self.sample_gen = torch.Generator(self.device).manual_seed(seed)
         self.minibatch_gen = torch.Generator().manual_seed(seed + 1)  # minibatch shuffling
         self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0,
-                         "imitation_iterations": 0}
+                         "imitation_iterations": 0,
+                         "target_streak": 0}  # evaluations in a row at --target_success
         self.last_eval: tuple[int, float] | None = None  # (iteration, success rate)
         self.resumed = self._maybe_resume()
 
@@ -123,10 +124,14 @@ class Trainer:
                                 f"{getattr(self.cfg, key)}: give --{key} {had} to resume it, or "
                                 "use another --savedir")
         done = state["counters"]["iteration"]
+        if saved.get("target_success", 0.0) != self.cfg.target_success:
+            state["counters"]["target_streak"] = 0  # evaluations held another target
         if self._finished(state["counters"]):
+            how = ("--target_success 0 (or a higher one) to train on to the budget"
+                   if self._solved(state["counters"]) else "a larger --n_itr / --total_env_steps")
             raise UserError(f"{self.run_dir} is a finished run ({done} iterations, "
                             f"{state['counters']['env_steps']:,} env steps): use another "
-                            "--savedir, or a larger --n_itr / --total_env_steps to continue it")
+                            f"--savedir, or {how} to continue it")
         self.model.load_state_dict(state["model"])
         self.algo.optimizer.load_state_dict(state["optimizer"])
         self.counters.update(state["counters"])
@@ -158,7 +163,12 @@ class Trainer:
     def _finished(self, counters: dict[str, int]) -> bool:
         budget = self.cfg.total_env_steps
         return counters["iteration"] >= self.cfg.n_itr or (
-            budget > 0 and counters["env_steps"] >= budget)
+            budget > 0 and counters["env_steps"] >= budget) or self._solved(counters)
+
+    def _solved(self, counters: dict[str, int]) -> bool:
+        """--target_success held over --target_evals evaluations in a row (0: never)."""
+        return self.cfg.target_success > 0 and \
+            counters.get("target_streak", 0) >= self.cfg.target_evals
 
     def save(self) -> None:
         state = {
@@ -314,6 +324,8 @@ class Trainer:
                           seed=self.seed)
         summary = result.summary()
         self.last_eval = (self.counters["iteration"], summary["Success Rate"])
+        reached = summary["Success Rate"] >= self.cfg.target_success > 0
+        self.counters["target_streak"] = self.counters.get("target_streak", 0) + 1 if reached else 0
         return {f"Test/{k}": v for k, v in summary.items()}
 
     # ----- the loop -----
@@ -396,6 +408,11 @@ class Trainer:
         crossed = every > 0 and c["env_steps"] // every > (c["env_steps"] - steps) // every
         if c["iteration"] % cfg.eval_interval == 0 or last or crossed:
             scalars.update(self._evaluate())
+            if self._solved(c) and not last:
+                last = True
+                print(f"solved: the student alone reached {c['target_streak']} evaluations in a "
+                      f"row at success >= {cfg.target_success:g} ({c['env_steps']:,} env steps); "
+                      "stopping (--target_success 0 trains the whole budget)", flush=True)
         logger.log(c["iteration"], c["env_steps"], scalars)
         if c["iteration"] % cfg.save_interval == 0 or last:
             self.save()

@@ -130,6 +130,7 @@ def parse_sweep(argv: list[str]) -> tuple[argparse.Namespace, list[SweepRun]]:
                         "--total_env_steps", str(args.budget),
                         "--eval_every_steps", str(args.eval_every), "--eval_interval",
                         "1000000", "--num_eval", str(args.num_eval), "--print_interval", "50",
+                        "--target_success", "0",  # every run trains the whole budget
                         *device, *extra, *variants.get(variant, [])]
                     # flags checked here as the trainer will; a GPU is checked on the node
                     # that runs it (this one may have none)

@@ -122,6 +122,11 @@ class Config:
     eval_interval: int = _flag(20, "evaluate the student every this many iterations", (TRAIN,))
     eval_every_steps: int = _flag(0, "also evaluate each time env steps cross a multiple of this "
                                      "(0: off; for curves comparable across algorithms)", (TRAIN,))
+    target_success: float = _flag(0.9, "stop once the student alone reaches this evaluation "
+                                  "success in --target_evals evaluations in a row (0: train the "
+                                  "whole budget, as sweeps and --preset original do)", (TRAIN,))
+    target_evals: int = _flag(2, "evaluations in a row at --target_success that stop a run",
+                              (TRAIN,))
     save_interval: int = _flag(50, "write the checkpoint every this many iterations", (TRAIN,))
     print_interval: int = _flag(1, "print a progress line every this many iterations", (TRAIN,))
     deterministic: bool = _flag(False, "evaluate with the greedy (argmax) action instead of sampling")
@@ -284,11 +289,14 @@ class Config:
                                 "without slashes")
         positive = ("n_itr", "traj_per_itr", "batch_size", "epochs", "recurrence", "frame_stack",
                     "num_envs", "num_threads", "num_eval", "eval_interval", "save_interval",
-                    "print_interval")
+                    "print_interval", "target_evals")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be a positive "
                                 "integer")
+        if not 0 <= self.target_success <= 1:  # also refuses nan
+            raise UserError(f"--target_success {self.target_success} is invalid: a success rate "
+                            "from 0 to 1 (0: no early stop)")
         if self.eval_every_steps < 0:
             raise UserError(f"--eval_every_steps {self.eval_every_steps} is invalid: it must be "
                             ">= 0")

@@ -10,12 +10,12 @@ PRESETS = ("default", "original")
 # --preset original: the original code's settings where our defaults differ (docs/method.md)
 ORIGINAL_PRESET = {"obs_encoding": "raw", "lr_schedule": "constant", "total_env_steps": 0,
                    "imitation_frac": 0.0, "guide_end_frac": 0.0, "ks_end_frac": 0.0,
-                   "trunk_pool": "none"}
+                   "trunk_pool": "none", "target_success": 0.0}
 # what a run saved before a key existed had (config.json and checkpoints of older runs)
 # (ego_radius 0: the whole egocentric map, all there was before --ego_radius)
 LEGACY_DEFAULTS = {"obs_encoding": "raw", "lr_schedule": "constant", "imitation_frac": 0.0,
                    "guide_end_frac": 0.0, "ks_end_frac": 0.0, "preset": "original",
-                   "ego_radius": 0, "trunk_pool": "none"}
+                   "ego_radius": 0, "trunk_pool": "none", "target_success": 0.0}
 # an iteration-counted schedule given explicitly replaces the default fraction of the budget
 SCHEDULE_FLAGS = {"imitation_frac": ("imitation_itr",),
                   "guide_end_frac": ("guide_decay", "guide_decay_every"),

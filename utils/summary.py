@@ -69,7 +69,7 @@ def _config(run: Run) -> dict:
 NOT_SETTINGS = {"task", "savedir", "loaddir", "logdir", "policy", "algo", "seed_list", "seed",
                 "n_itr", "total_env_steps", "preset", "device", "num_threads", "num_eval",
                 "eval_interval", "eval_every_steps", "save_interval", "print_interval",
-                "deterministic", "num_videos"}
+                "deterministic", "num_videos", "target_success", "target_evals"}
 
 
 @cache
