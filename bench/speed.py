@@ -42,7 +42,8 @@ def export_commit(rev: str, into: Path) -> Path:
 
 def train_once(tree: Path, logdir: Path, task: str, algo: str, steps: int,
                extra: list[str]) -> tuple[float, float]:
-    """(env steps/s, peak RSS in MB) of one training process in ``tree``."""
+    """(env steps/s, peak RSS in MB) of one training process in ``tree``: the env steps it
+    logged (a run that stops once solved, --target_success, logs fewer than ``steps``)."""
     cmd = [sys.executable, "main.py", "train", "--task", task, "--algo", algo, "--seed", "0",
            "--savedir", "speed", "--logdir", str(logdir), "--total_env_steps", str(steps), *extra]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -56,7 +57,9 @@ def train_once(tree: Path, logdir: Path, task: str, algo: str, steps: int,
         if os.waitstatus_to_exitcode(status):
             err.seek(0)
             raise SystemExit(f"speed: training in {tree} failed:\n{err.read().decode().strip()}")
-    return steps / elapsed, usage.ru_maxrss / 1024  # ru_maxrss is in KB on Linux
+    with open(logdir / "ppo" / task.lower() / "speed" / "progress.csv") as f:
+        done = int(f.read().splitlines()[-1].split(",")[1])
+    return done / elapsed, usage.ru_maxrss / 1024  # ru_maxrss is in KB on Linux
 
 
 def main() -> None:

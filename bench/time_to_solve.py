@@ -3,13 +3,16 @@
 
     python bench/time_to_solve.py                       # SimpleDoorKey, IHAC and LLM4Teach, 3 seeds
     python bench/time_to_solve.py --algos ihac --seeds 0 --eval_every 2000 -- --num_threads 2
+    python bench/time_to_solve.py --against 910d458 --jobs 2   # side by side with a commit
 
 Each run is one ``main.py train`` process with this tree's default flags (plus any after ``--``),
 evaluated every --eval_every env steps, stopped with SIGTERM (it saves and exits) once an
 evaluation reaches the threshold, or at --budget. Wall time counts from the process's start
 (imports, the teacher's set-up and every evaluation included: what a user waits for). Runs go
 one at a time unless --jobs says otherwise; on a shared machine wall times carry its load. Peak
-RSS is each process's own (wait4).
+RSS is each process's own (wait4). With --against REV the same runs also go in that commit's
+tree (exported as bench/speed.py does), alternating base and new so that the machine's load
+weighs on both alike; flags after ``--`` go to the new side only (the base may not know them).
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ class Run:
     """One training process, watched until solved or finished."""
 
     def __init__(self, logdir: Path, task: str, algo: str, seed: int, args: argparse.Namespace,
-                 extra: list[str]) -> None:
-        self.algo, self.seed = algo, seed
+                 extra: list[str], tree: Path = ROOT, side: str = "new") -> None:
+        self.algo, self.seed, self.side = algo, seed, side
         self.progress = logdir / "ppo" / task.lower() / f"{algo}_seed{seed}" / "progress.csv"
         cmd = [sys.executable, "main.py", "train", "--task", task, "--algo", algo,
                "--seed_list", str(seed), "--savedir", f"{algo}_seed{seed}", "--logdir",
@@ -55,7 +58,7 @@ class Run:
                str(args.num_eval), *extra]
         self.err = tempfile.TemporaryFile()  # a file, not a pipe nobody reads while we poll
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.err,
+        self.proc = subprocess.Popen(cmd, cwd=tree, stdout=subprocess.DEVNULL, stderr=self.err,
                                      env={**os.environ, "PYTHONHASHSEED": "0"})
         self.solved_at: tuple[float, int] | None = None  # (seconds, env steps)
         self.rss_mb = 0.0
@@ -83,12 +86,11 @@ class Run:
         return True
 
     def line(self) -> str:
+        who = f"{self.side:4s} {self.algo:9s} seed {self.seed}"
         if self.solved_at is None:
-            return f"{self.algo:9s} seed {self.seed}: not solved within the budget, " \
-                   f"peak RSS {self.rss_mb:.0f} MB"
+            return f"{who}: not solved within the budget, peak RSS {self.rss_mb:.0f} MB"
         seconds, steps = self.solved_at
-        return (f"{self.algo:9s} seed {self.seed}: {seconds:7.1f} s, {steps:7,} env steps, "
-                f"peak RSS {self.rss_mb:.0f} MB")
+        return f"{who}: {seconds:7.1f} s, {steps:7,} env steps, peak RSS {self.rss_mb:.0f} MB"
 
 
 def main() -> None:
@@ -106,15 +108,24 @@ def main() -> None:
     parser.add_argument("--num_eval", type=int, default=50)
     parser.add_argument("--budget", type=int, default=100000, help="stop unsolved runs here")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time")
+    parser.add_argument("--against", help="also run a commit's tree, alternating with this one")
     args = parser.parse_args(argv)
-    todo = [(a, s) for a in args.algos for s in args.seeds]
+    sides = ["base", "new"] if args.against else ["new"]
+    todo = [(side, a, s) for a in args.algos for s in args.seeds for side in sides]
     done: list[Run] = []
     with tempfile.TemporaryDirectory() as tmp:
+        trees = {"new": ROOT}
+        if args.against:
+            sys.path.insert(0, str(ROOT))
+            from bench.speed import export_commit
+
+            trees["base"] = export_commit(args.against, Path(tmp))
         running: list[Run] = []
         while todo or running:
             while todo and len(running) < args.jobs:
-                algo, seed = todo.pop(0)
-                running.append(Run(Path(tmp), args.task, algo, seed, args, extra))
+                side, algo, seed = todo.pop(0)
+                running.append(Run(Path(tmp) / side, args.task, algo, seed, args,
+                                   extra if side == "new" else [], trees[side], side))
             time.sleep(POLL_SECONDS)
             for run in [r for r in running if r.poll(args.threshold)]:
                 running.remove(run)
@@ -122,20 +133,23 @@ def main() -> None:
                 print(run.line(), flush=True)
     print(f"\n{args.task}: first {args.num_eval}-room evaluation >= {args.threshold} (every "
           f"{args.eval_every:,} env steps), {args.jobs} run(s) at a time"
-          f"{', flags: ' + ' '.join(extra) if extra else ''}")
+          f"{', new side flags: ' + ' '.join(extra) if extra else ''}"
+          f"{', base = ' + args.against if args.against else ''}")
     for algo in args.algos:
-        runs = [r for r in done if r.algo == algo]
-        solved = [r.solved_at for r in runs if r.solved_at is not None]
-        rss = max(r.rss_mb for r in runs)
-        if not solved:
-            print(f"{algo:9s}: no seed solved within {args.budget:,} env steps; "
-                  f"peak RSS {rss:.0f} MB")
-            continue
-        print(f"{algo:9s}: {len(solved)}/{len(runs)} seeds solved; median "
-              f"{statistics.median(s for s, _ in solved):.0f} s, "
-              f"{statistics.median(n for _, n in solved):,.0f} env steps "
-              f"(mean {statistics.mean(s for s, _ in solved):.0f} s, "
-              f"{statistics.mean(n for _, n in solved):,.0f}); peak RSS {rss:.0f} MB")
+        for side in sides:
+            runs = [r for r in done if r.algo == algo and r.side == side]
+            solved = [r.solved_at for r in runs if r.solved_at is not None]
+            rss = max(r.rss_mb for r in runs)
+            who = f"{side:4s} {algo:9s}"
+            if not solved:
+                print(f"{who}: no seed solved within {args.budget:,} env steps; "
+                      f"peak RSS {rss:.0f} MB")
+                continue
+            print(f"{who}: {len(solved)}/{len(runs)} seeds solved; median "
+                  f"{statistics.median(s for s, _ in solved):.0f} s, "
+                  f"{statistics.median(n for _, n in solved):,.0f} env steps "
+                  f"(mean {statistics.mean(s for s, _ in solved):.0f} s, "
+                  f"{statistics.mean(n for _, n in solved):,.0f}); peak RSS {rss:.0f} MB")
 
 
 if __name__ == "__main__":
