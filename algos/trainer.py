@@ -31,6 +31,8 @@ TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEY
                                       "KS Coef", "Phase", "Teacher Agreement",
                                       "Teacher Critic Loss", "Learning Rate")] + list(TEACHER_KEYS)
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
+# NaN by design: no variance of the returns (every return equal) leaves nothing to explain
+NAN_IS_FINE = {"Explained Variance", "Train/Explained Variance"}
 # what must agree between a checkpoint and the command that resumes it
 RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack", "obs_encoding",
                      "ego_radius", "global_pool", "trunk_pool", "head_activation")
@@ -100,6 +102,7 @@ class Trainer:
                          "target_streak": 0}  # evaluations in a row at --target_success
         self.last_eval: tuple[int, float] | None = None  # (iteration, success rate)
         self.resumed = self._maybe_resume()
+        self.saved_iteration = self.counters["iteration"] if self.resumed else None
 
     # ----- checkpoints -----
     def _config_dict(self) -> dict:
@@ -170,6 +173,23 @@ class Trainer:
         return self.cfg.target_success > 0 and \
             counters.get("target_streak", 0) >= self.cfg.target_evals
 
+    def _check_finite(self, scalars: dict[str, float]) -> None:
+        """Stop with one line if the update turned anything non-finite: nothing of this
+        iteration is logged or saved, and the last checkpoint stands."""
+        bad = [k for k, v in scalars.items()
+               if k not in NAN_IS_FINE and isinstance(v, float) and not math.isfinite(v)]
+        nets = [("the student", self.model), ("the teacher critic", self.critic)]
+        bad += [f"{who}'s parameters" for who, net in nets if net is not None  # one read each
+                and not bool(torch.stack([torch.isfinite(p).all() for p in net.parameters()])
+                             .all())]
+        if bad:
+            saved = self.saved_iteration
+            raise UserError(
+                f"training turned non-finite at iteration {self.counters['iteration'] + 1} "
+                f"({', '.join(bad)}): nothing of it is saved; "
+                + (f"the checkpoint of iteration {saved} stands" if saved is not None
+                   else "no checkpoint was written") + "; lower --lr or --max_grad_norm")
+
     def save(self) -> None:
         state = {
             "model": self.model.state_dict(), "optimizer": self.algo.optimizer.state_dict(),
@@ -182,6 +202,7 @@ class Trainer:
             state["teacher_critic"] = self.critic.state_dict()
             state["teacher_critic_optimizer"] = self.critic_learner.optimizer.state_dict()
         save_checkpoint(self.run_dir / CHECKPOINT_NAME, state)
+        self.saved_iteration = self.counters["iteration"]
 
     # ----- one iteration -----
     def learning_rate(self) -> float:
@@ -387,6 +408,7 @@ class Trainer:
             group["lr"] = lr
         extra["Train/Learning Rate"] = lr
         losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
+        self._check_finite({**losses, **extra})
         if self.teacher is not None:
             extra.update({"Train/Guidance Coef": guide, "Train/KS Coef": ks,
                           "Train/Phase": 0.0 if imitating else 1.0})

@@ -12,6 +12,7 @@ from pathlib import Path
 from utils.config import Config
 from utils.curves import load_runs, summarise, write_outputs
 from utils.errors import UserError
+from utils.rundir import make_writable_dir
 
 
 def run(cfg: Config) -> None:
@@ -22,5 +23,8 @@ def run(cfg: Config) -> None:
     if not runs:
         raise UserError(f"no evaluated runs (progress.csv with Test/ rows) under {cfg.runs}")
     out = Path(cfg.out or "plot")
-    write_outputs(out, runs, summarise(runs), cfg.title)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file: give a directory for success.png, results.md "
+                        "and evaluations.csv")
+    write_outputs(make_writable_dir(out), runs, summarise(runs), cfg.title)
     print(f"{len(runs)} runs -> {out}/success.png, results.md, evaluations.csv")

@@ -23,11 +23,15 @@ from utils.rundir import make_writable_dir
 
 def main(argv: list[str]) -> None:
     args, runs = parse_sweep(argv)
-    out = make_writable_dir(runs[0].out)
-    with open(out / "command.txt", "a") as f:
-        f.write(shlex.join(["python", "main.py", "sweep", *argv]) + "\n")
+    out = runs[0].out
+
+    def record() -> None:  # once the sweep really starts
+        make_writable_dir(out)
+        with open(out / "command.txt", "a") as f:
+            f.write(shlex.join(["python", "main.py", "sweep", *argv]) + "\n")
+
     failed = run_all(runs, args.budget, args.address, args.cpus,
-                     gpus_per_run=args.gpus_per_run)
+                     gpus_per_run=args.gpus_per_run, on_start=record)
     # the report covers the whole study: tasks of earlier sweeps into the same --out too
     tasks = list(dict.fromkeys([r.task for r in runs] + study_tasks(out)))
     write_report(out, tasks, args.teacher_episodes)

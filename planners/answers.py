@@ -16,6 +16,7 @@ appearance) and made concrete when looked up; a live run records the concrete te
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -103,12 +104,20 @@ class AnswerBook:
             data = json.loads(Path(path).read_text())
         except FileNotFoundError:
             raise UserError(f"no answer file at {path}") from None
+        except IsADirectoryError:
+            raise UserError(f"answer file {path} is a directory: give a JSON file") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"answer file {path} is not valid JSON ({exc})") from None
+        except OSError as exc:
+            raise UserError(f"answer file {path} cannot be read ({exc.strerror})") from None
         if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
             raise UserError(f"answer file {path} has no 'entries' table")
         if data.get("task") not in (None, task):
             raise UserError(f"answer file {path} is for task {data.get('task')}, not {task}")
+        for text, entry in data["entries"].items():
+            problem = entry_problem(entry)
+            if problem:
+                raise UserError(f"answer file {path}, entry {text!r}: {problem}")
         return cls(task, data["entries"], _shown(Path(path)))
 
     def lookup(self, text: str) -> list[tuple[str, float]] | None:
@@ -123,6 +132,34 @@ class AnswerBook:
 
     def models(self) -> list[str]:
         return sorted({e.get("model", "?") for e in self.entries.values()})
+
+
+def entry_problem(entry: Any) -> str | None:
+    """What is wrong with one answer-file entry (None: nothing): its plans must be
+    [plan text, probability] pairs, probabilities finite, >= 0 and not all 0, and at least one
+    plan must hold an item the skills understand. (A plan with some items no skill understands
+    is an LLM's answer as recorded: those items make the agent wait, and the run's
+    Teacher/Unparsed Plan Items counts them.)"""
+    from planners.skills import parse_plan
+
+    if not isinstance(entry, dict):
+        return "an entry must be an object with a 'plans' list"
+    plans = entry.get("plans")
+    if not isinstance(plans, list):
+        return "'plans' must be a list of [plan, probability] pairs"
+    for pair in plans:
+        if not (isinstance(pair, list | tuple) and len(pair) == 2 and isinstance(pair[0], str)
+                and isinstance(pair[1], int | float) and not isinstance(pair[1], bool)):
+            return f"plan {pair!r} is not a [plan text, probability] pair"
+        if not math.isfinite(pair[1]) or pair[1] < 0:
+            return f"plan {pair[0]!r} has probability {pair[1]}: it must be finite and >= 0"
+    if plans and not sum(q for _, q in plans) > 0:
+        return "its probabilities are all 0"
+    parsed = [parse_plan(p) for p, _ in plans]
+    if plans and all(pp.n_unparsed == len(pp.skills) for pp in parsed):
+        return (f"no plan holds an item a skill understands ({plans[0][0]!r}, ...): the skills "
+                "are explore, go to <x>, pick up <x>, drop <x>, open <x>, toggle <x>")
+    return None
 
 
 def _shown(path: Path) -> str:

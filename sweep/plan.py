@@ -97,7 +97,11 @@ def parse_variants(specs: list[str]) -> dict[str, list[str]]:
         if not sep or not re.fullmatch(r"[A-Za-z0-9_.]+", name) or name in variants:
             raise UserError(f"--variant {spec!r} is invalid: expected a new NAME=\"FLAGS\", NAME "
                             "made of letters, digits, _ and .")
-        variants[name] = shlex.split(flags)
+        try:
+            variants[name] = shlex.split(flags)
+        except ValueError as exc:  # an unclosed quote
+            raise UserError(f"--variant {spec!r} is invalid: its FLAGS do not parse as a "
+                            f"command line ({exc})") from None
     return variants
 
 

@@ -82,4 +82,9 @@ def parse_config(argv: list[str] | None = None) -> tuple[str, Config]:
         setattr(cfg, k, v)
     if command == TRAIN:
         apply_preset(cfg, given)
-    return command, cfg.validate()
+    cfg.validate()
+    if command == TRAIN:  # before anything is written: a rollout this machine cannot hold
+        from envs import make_env
+
+        cfg.check_memory(make_env(cfg.task).observation_space.shape)
+    return command, cfg

@@ -8,6 +8,8 @@ text is the field's ``help`` metadata. ``commands`` says which sub-commands acce
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,10 @@ from utils.errors import UserError
 from utils.presets import LEGACY_DEFAULTS, PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
+MAX_SEED = 2**31 - 1  # torch, numpy and gymnasium all take it
+# sizes with no memory bound of their own (the rollout's size is checked against the machine)
+SIZE_BOUNDS = {"num_envs": 4096, "num_threads": 1024, "epochs": 1000, "recurrence": 1000,
+               "frame_stack": 64, "n_ask": 1000, "llm_max_tokens": 100_000}
 TRAIN, EVAL, ANSWERS, PLOT, SERVE = "train", "eval", "answers", "plot", "serve"
 BOTH = (TRAIN, EVAL)
 TEACHER_CMDS = (TRAIN, EVAL, ANSWERS)  # commands that build the LLM teacher
@@ -273,10 +279,36 @@ class Config:
                     f"e.g. {clash[0]:,}); use a seed below "
                     f"{held.start - 10000 * (self.num_envs - 1):,} or from {held.stop:,}")
 
+    def _check_numbers(self) -> None:
+        """Every float flag finite; every seed and size within a bound that names itself."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            values = value if isinstance(value, list | tuple) else [value]
+            if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+                raise UserError(f"--{f.name} {value} is invalid: it must be a finite number")
+        for name in ("seed_list", "env_seed_list"):
+            for s in getattr(self, name) or []:
+                if not 0 <= s <= MAX_SEED:
+                    raise UserError(f"--{name} {s} is invalid: seeds go from 0 to {MAX_SEED:,}")
+        for name, bound in SIZE_BOUNDS.items():
+            if getattr(self, name) > bound:
+                raise UserError(f"--{name} {getattr(self, name):,} is invalid: at most {bound:,}")
+
+    def check_memory(self, obs_shape: tuple[int, ...]) -> None:
+        """Refuse a rollout storage larger than this machine's memory, saying how large."""
+        need = rollout_bytes(self, obs_shape)
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        if need > have:
+            raise UserError(
+                f"--batch_size {self.batch_size} --traj_per_itr {self.traj_per_itr} --num_envs "
+                f"{self.num_envs} need {need / 1e9:,.0f} GB of rollout storage; this machine "
+                f"has {have / 1e9:,.0f} GB: lower them")
+
     def validate(self) -> Config:
         """Normalise and check every field; raise UserError naming the bad value."""
         from envs import resolve_task  # deferred: importing envs registers the gym ids
 
+        self._check_numbers()
         if self.task is not None:  # every command but plot requires it
             try:
                 self.task = resolve_task(self.task)
@@ -344,6 +376,15 @@ class Config:
             if getattr(self, name) and (self.llm_url or self.answers_file):
                 raise UserError(f"--{name} uses no LLM answers, so it cannot be combined with "
                                 "--llm_url or --answers_file")
+        if self.llm_url is not None:
+            from urllib.parse import urlparse
+
+            url = urlparse(self.llm_url)
+            if url.scheme not in ("http", "https") or not url.netloc:
+                raise UserError(f"--llm_url {self.llm_url!r} is not an http(s) URL: give the "
+                                "server's base URL, e.g. http://127.0.0.1:8000/v1")
+        if self.logdir is not None and not str(self.logdir).strip():
+            raise UserError("--logdir '' is invalid: give a directory (default: log)")
         if self.offline_planner and self.llm_url:
             raise UserError("--offline_planner forbids network use, so --llm_url cannot be used "
                             "with it")
@@ -392,3 +433,13 @@ def imitation_iterations(cfg: Config) -> int:
     if cfg.algo != "ihac":
         return 0
     return cfg.n_itr // 10 if cfg.imitation_itr < 0 else cfg.imitation_itr
+
+
+def rollout_bytes(cfg: Config, obs_shape: tuple[int, ...]) -> int:
+    """Bytes of one iteration's rollout storage (algos/storage.py) for these flags: two uint8
+    observations (obs, next_obs) and 22 four-byte numbers per env step, over the capacity the
+    trainer allocates."""
+    n = cfg.num_envs
+    capacity = 150 * math.ceil(cfg.traj_per_itr / n) + math.ceil(2 * cfg.batch_size / n) + 1
+    per_step = 2 * math.prod(obs_shape) * cfg.frame_stack + 4 * 22
+    return capacity * n * per_step
