@@ -17,7 +17,13 @@ from algos.teacher_critic import TeacherCriticLearner
 from envs.vector import Episode, VecEnv, cycle_seeds
 from models import ACModel, TeacherCritic, network_options
 from planners.teacher_scalars import TEACHER_KEYS, teacher_scalars
-from utils.checkpoint import CHECKPOINT_NAME, FINISHED_NAME, load_checkpoint, save_checkpoint
+from utils.checkpoint import (
+    CHECKPOINT_NAME,
+    FINISHED_NAME,
+    load_latest,
+    previous_path,
+    save_checkpoint,
+)
 from utils.config import Config, imitation_iterations
 from utils.errors import TrainingInterrupted, UserError
 from utils.interrupts import Interrupts
@@ -113,12 +119,14 @@ class Trainer:
 
     def _maybe_resume(self) -> bool:
         path = self.run_dir / CHECKPOINT_NAME
-        if not path.exists():
+        if not path.exists() and not previous_path(path).exists():
             if (self.run_dir / FINISHED_NAME).exists():
                 raise UserError(f"{self.run_dir} is a finished run whose checkpoint is not here "
                                 f"(its {FINISHED_NAME} and logs are): use another --savedir")
             return False
-        state = load_checkpoint(path, task=self.cfg.task)
+        state, note = load_latest(path, task=self.cfg.task)
+        if note:
+            print(note, flush=True)
         saved = state["config"]
         for key in RESUME_MUST_MATCH:  # a key older checkpoints lack had its legacy default
             had = saved.get(key, LEGACY_DEFAULTS.get(key, getattr(Config(), key)))

@@ -59,7 +59,10 @@ class SweepRun:
         run's finished marker did."""
         path, marker = self.run_dir / CHECKPOINT_NAME, self.run_dir / FINISHED_NAME
         if path.exists():
-            return load_checkpoint(path)["counters"]["env_steps"] >= budget
+            try:
+                return load_checkpoint(path)["counters"]["env_steps"] >= budget
+            except UserError:  # its own trainer says what is wrong, and the others run
+                return False
         return marker.exists() and json.loads(marker.read_text())["env_steps"] >= budget
 
 
