@@ -104,3 +104,17 @@ def test_plot_out_naming_a_file(capsys, tmp_path: Path) -> None:
     target.write_text("mine")
     err = fails(capsys, ["plot", "--runs", str(logdir), "--out", str(target)])
     assert f"--out {target} is a file" in err and target.read_text() == "mine"
+
+
+def test_a_start_that_fails_leaves_nothing(capsys, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    logdir = tmp_path / "log"
+    logdir.mkdir()
+    err = fails(capsys, train(logdir, "--llm_url", f"http://127.0.0.1:{port}/v1",
+                              "--llm_retries", "0", "--llm_timeout", "2", *TINY))
+    assert "no LLM server answers" in err
+    assert list(logdir.iterdir()) == []  # no stub run directory, and the logdir stays
