@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from main import main
+from tests.bad_inputs import ANSWERS, FLAGS, TEXT
 from tests.conftest import TINY
 
 
@@ -27,18 +28,7 @@ def train(logdir: Path, *flags: str) -> list[str]:
     return ["train", "--task", "SimpleDoorKey", "--savedir", "x", "--logdir", str(logdir), *flags]
 
 
-@pytest.mark.parametrize(("flags", "says"), [
-    (["--lr", "inf"], "--lr inf is invalid: it must be a finite number"),
-    (["--guide_coef", "nan"], "--guide_coef nan is invalid: it must be a finite number"),
-    (["--entropy_coef=-inf"], "--entropy_coef -inf is invalid: it must be a finite number"),
-    (["--tc_vmax", "inf"], "--tc_vmax inf is invalid"),
-    (["--seed_list", "99999999999999999999"], "seeds go from 0 to 2,147,483,647"),
-    (["--env_seed_list", "3", "4294967296"], "--env_seed_list 4294967296 is invalid"),
-    (["--num_envs", "100000"], "--num_envs 100,000 is invalid: at most 4,096"),
-    (["--batch_size", "1000000000"], "GB of rollout storage; this machine has"),
-    (["--llm_url", "notaurl"], "--llm_url 'notaurl' is not an http(s) URL"),
-    (["--logdir", ""], "--logdir '' is invalid"),
-])
+@pytest.mark.parametrize(("flags", "says"), FLAGS)
 def test_bad_numbers_and_urls(capsys, tmp_path: Path, flags: list[str], says: str) -> None:
     args = train(tmp_path / "log", *flags)
     if "--logdir" in flags:
@@ -66,18 +56,7 @@ def answers(tmp_path: Path, entries: object, task: str = "SimpleDoorKey") -> Pat
     return path
 
 
-TEXT = "Agent sees <key>, <door>, holds <nothing>."
-
-
-@pytest.mark.parametrize(("entries", "says"), [
-    ({TEXT: {"plans": "go to <key>"}}, "'plans' must be a list"),
-    ({TEXT: {"plans": ["go to <key>", "explore"]}}, "is not a [plan text, probability] pair"),
-    ({TEXT: {"plans": [["explore", float("nan")]]}}, "has probability nan"),
-    ({TEXT: {"plans": [["explore", -0.5], ["go to <key>", 1.5]]}}, "has probability -0.5"),
-    ({TEXT: {"plans": [["explore", 0], ["go to <key>", 0]]}}, "probabilities are all 0"),
-    ({TEXT: {"plans": [["fly to the moon", 1.0]]}}, "no plan holds an item a skill understands"),
-    ({TEXT: "explore"}, "an entry must be an object"),
-])
+@pytest.mark.parametrize(("entries", "says"), ANSWERS)
 def test_answer_files_that_are_not_answers(capsys, tmp_path: Path, entries, says) -> None:
     path = answers(tmp_path, entries)
     err = fails(capsys, train(tmp_path / "log", "--answers_file", str(path), *TINY))
