@@ -108,7 +108,8 @@ def variant(run: Run) -> str:
     if not differ:
         return ""
     name = run.algo.partition("-")[2]
-    original = all(cfg.get(k) == v for k, v in ORIGINAL_PRESET.items() if k != "total_env_steps")
+    original = all(cfg.get(k) == v for k, v in ORIGINAL_PRESET.items()
+                   if k not in ("total_env_steps", "target_success"))
     if not (name or original):
         return " ".join(f"{k}={have[k]}" for k in differ)
     # a named run also says what it had of a flag added since it ran (its name's flags could
