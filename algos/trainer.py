@@ -119,11 +119,12 @@ class Trainer:
 
     def _maybe_resume(self) -> bool:
         path = self.run_dir / CHECKPOINT_NAME
-        if not path.exists() and not previous_path(path).exists():
+        if not path.exists():
             if (self.run_dir / FINISHED_NAME).exists():
                 raise UserError(f"{self.run_dir} is a finished run whose checkpoint is not here "
                                 f"(its {FINISHED_NAME} and logs are): use another --savedir")
-            return False
+            if not previous_path(path).exists():
+                return False
         state, note = load_latest(path, task=self.cfg.task)
         if note:
             print(note, flush=True)
