@@ -6,7 +6,7 @@ import importlib
 import sys
 
 from utils.cli import parse_config
-from utils.errors import TrainingInterrupted, UserError
+from utils.errors import DISK_ERRNOS, TrainingInterrupted, UserError, write_failed
 
 COMMANDS = {"train": "commands.train", "eval": "commands.evaluate", "answers": "commands.answers",
             "plot": "commands.plot", "serve": "commands.serve"}
@@ -36,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk or a file size limit anywhere (a plot, a results file)
+        if exc.errno not in DISK_ERRNOS:
+            raise
+        print(f"error: {write_failed(exc.filename or 'a file', exc)}", file=sys.stderr)
+        return 2
     return 0
 
 

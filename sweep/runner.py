@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sweep.cluster import connect
 from sweep.plan import SweepRun
 from utils.errors import TrainingInterrupted, UserError
 from utils.runlock import LOCK_NAME
@@ -112,53 +113,6 @@ def _stop(ray, refs: dict, pending: list) -> None:
             _terminate(refs[ref], host, signalled)
 
 
-RAY_TOKEN_FILE = Path.home() / ".ray" / "auth_token"  # where `ray start` keeps its token
-
-
-def _reachable(address: str) -> None:
-    """UserError within seconds if nothing listens at HOST:PORT (Ray itself retries for
-    minutes); "auto" and ray:// addresses are left to Ray."""
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or "://" in address:
-        return
-    try:
-        socket.create_connection((host, int(port)), timeout=5).close()
-    except OSError as exc:
-        raise UserError(f"--address {address}: no Ray cluster answers there "
-                        f"({exc.strerror or exc}); start one with `ray start --head --port "
-                        f"{port}`, or drop --address for a local Ray") from None
-
-
-def _connect(ray, address: str | None, cpus: int | None) -> None:
-    """Start a local Ray, or join the cluster at ``address`` with the token authentication
-    that `ray start --head` turns on (Ray 2.60): its token is sent when one is at hand."""
-    if address is None:
-        ray.init(num_cpus=cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False)
-        return
-    _reachable(address)
-    # Ray turns token authentication on by itself only for a cluster it finds (address None or
-    # "auto"), never for an explicit address, so a client joining `ray start --head`'s cluster by
-    # address sends no token and is refused. Do what Ray does for "auto": use the token at hand
-    # (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token) unless RAY_AUTH_MODE says
-    # otherwise; this also refreshes the Ray config of this process, where ray is imported.
-    from ray._private.authentication.authentication_token_setup import (
-        maybe_enable_token_auth_if_token_available,
-    )
-
-    explicit = os.environ.get("RAY_AUTH_MODE")
-    if maybe_enable_token_auth_if_token_available(warn_if_disabled=False) and explicit is None:
-        print("Ray: token authentication, with the token of RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH "
-              f"or {RAY_TOKEN_FILE} (RAY_AUTH_MODE=disabled turns it off)", flush=True)
-    try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    except ConnectionError:
-        auth = os.environ.get("RAY_AUTH_MODE", "disabled")
-        raise UserError(
-            f"--address {address}: a server answers there but Ray refused to connect "
-            f"(authentication mode {auth!r}): give the cluster's token as RAY_AUTH_TOKEN (on the "
-            f"head node: {RAY_TOKEN_FILE}), or start it with RAY_AUTH_MODE=disabled") from None
-
-
 def run_all(runs: list[SweepRun], budget: int, address: str | None, cpus: int | None,
             progress_every: float = 30.0, gpus_per_run: float = 0.0,
             on_start: Callable[[], None] | None = None) -> list[str]:
@@ -176,7 +130,7 @@ def run_all(runs: list[SweepRun], budget: int, address: str | None, cpus: int | 
     # a local Ray nices its workers to 15; here the workers are the work, and at 15 they starve
     # beside any other busy process on the machine (measured: minutes to start a tiny run)
     os.environ.setdefault("RAY_worker_niceness", "0")
-    _connect(ray, address, cpus)
+    connect(ray, address, cpus)
     if gpus_per_run > 0 and ray.cluster_resources().get("GPU", 0) < gpus_per_run:
         gpus = ray.cluster_resources().get("GPU", 0)
         ray.shutdown()

@@ -91,3 +91,54 @@ def test_a_sweep_runs_the_others_and_reports_the_broken_run(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "1 runs failed: SimpleDoorKey/ppo_seed0" in err
     assert (out / "log" / "ppo" / "simpledoorkey" / "ppo_seed1" / "finished.json").exists()
+
+
+def _limit_file_size_small() -> None:  # in the child: files up to 6 KB (the logs, not pickles)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (6 << 10, 6 << 10))
+
+
+def test_logs_that_cannot_be_written_are_one_line_and_cost_nothing_saved(tmp_path: Path) -> None:
+    assert main(train(tmp_path, 1)) == 0
+    run = tmp_path / "ppo" / "simpledoorkey" / "r"
+    checkpoint, rows = (run / CHECKPOINT_NAME).read_bytes(), (run / "progress.csv").read_bytes()
+    # no checkpoint before iteration 30: TensorBoard's events or progress.csv outgrow the limit
+    # first
+    argv = [*train(tmp_path, 30), "--save_interval", "100", "--eval_interval", "100"]
+    done = subprocess.run([sys.executable, "main.py", *argv], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, preexec_fn=_limit_file_size_small)
+    err = done.stderr.strip()
+    assert done.returncode == 2, err
+    assert "\n" not in err and "Traceback" not in err, err
+    assert err.startswith(f"error: cannot write {run}") and "(EFBIG: File too large)" in err
+    assert "the last checkpoint included" in err
+    assert (run / CHECKPOINT_NAME).read_bytes() == checkpoint
+    assert (run / "progress.csv").read_bytes().startswith(rows)  # the saved rows are all there
+    # without the limit the run resumes from its checkpoint, its curve unbroken
+    assert main([*train(tmp_path, 3)]) == 0
+    assert iterations(run) == [1, 2, 3]
+
+
+TB_FULL = """
+import sys
+from pathlib import Path
+from utils.errors import UserError
+from utils.logger import RunLogger
+keys = [f"Train/a long tag that TensorBoard repeats in each event {i}" for i in range(5)]
+logger = RunLogger(Path(sys.argv[1]), keys)
+try:
+    for i in range(1000):
+        logger.log(i, i, {k: 1.0 for k in keys})
+except UserError as exc:
+    print(exc)
+logger.close()
+"""
+
+
+def test_a_refused_tensorboard_write_names_the_event_file(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", TB_FULL, str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          preexec_fn=_limit_file_size_small)
+    assert done.returncode == 0 and done.stderr == "", done.stderr  # no thread traceback
+    events = next(tmp_path.glob("events.out.tfevents.*"))
+    assert done.stdout.startswith(f"cannot write {events} (EFBIG: File too large)")

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,8 +58,8 @@ def kill_cluster(temp_dir: Path, port: int) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def cluster(tmp_path: Path):
+@pytest.fixture(scope="module")
+def cluster():
     """A Ray head node started as a user starts one: `ray start --head --port P`."""
     port = free_port()
     temp_dir = Path("/tmp") / f"ray_{port}"  # short: Ray's socket paths must fit in 107 bytes
@@ -103,6 +104,74 @@ def test_nothing_at_the_address_is_one_line_within_seconds(tmp_path: Path, capsy
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and f"--address 127.0.0.1:{port}: no Ray cluster answers there" in err
     assert not (out / "command.txt").exists()
+
+
+def sweep_process(address: str, out: Path, **env: str) -> subprocess.Popen:
+    """`main.py sweep --address` as a user runs it: its own process (Ray's client state, the
+    token it read, stays there), output captured."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")} | env
+    return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "sweep", "--task",
+                             "SimpleDoorKey", "--algos", "ppo", "--seeds", "0", "--budget", "600",
+                             "--out", str(out), "--address", address], cwd=ROOT, env=environ,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_refused_token_is_one_line_saying_so(cluster: str, tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    proc = sweep_process(cluster, tmp_path / "study", RAY_AUTH_TOKEN="0123456789abcdef" * 2)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and time.monotonic() - t0 < 30, out + err
+    assert err.strip().count("\n") == 0, err  # nothing of Ray's retry warnings
+    assert f"--address {cluster}: a Ray cluster answers there but refused our authentication" \
+        in err and "RAY_AUTH_TOKEN" in err
+    assert not (tmp_path / "study").exists()
+
+
+@pytest.fixture
+def not_ray():
+    """A TCP server that accepts connections and never answers: something listens, no Ray."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted: list[socket.socket] = []
+    stop = [False]
+
+    def serve() -> None:
+        server.settimeout(0.5)
+        while not stop[0]:
+            with contextlib.suppress(OSError):
+                accepted.append(server.accept()[0])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.getsockname()[1]}"
+    stop[0] = True
+    thread.join()
+    for conn in [*accepted, server]:
+        conn.close()
+
+
+def test_no_ray_behind_a_listening_port_is_one_line_within_30_s(not_ray: str,
+                                                                 tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    proc = sweep_process(not_ray, tmp_path / "study")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and time.monotonic() - t0 < 30, out + err
+    assert err.strip().count("\n") == 0, err
+    assert f"--address {not_ray}: something listens there but no Ray cluster answered" in err
+
+
+def test_ctrl_c_while_joining_stops_the_sweep_at_once(not_ray: str, tmp_path: Path) -> None:
+    proc = sweep_process(not_ray, tmp_path / "study")
+    time.sleep(6)  # Ray's client is retrying by now (it ignores Ctrl-C for up to a minute)
+    assert proc.poll() is None
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - t0 < 5 and proc.returncode == 130, out + err
+    assert err.strip() == f"sweep interrupted while joining {not_ray}: nothing was started"
+    assert not (tmp_path / "study").exists()
+    assert not [cmd for _, cmd in _processes().values() if b"sweep.cluster" in cmd]
 
 
 def test_the_ray_command_is_the_installed_one() -> None:

@@ -7,7 +7,6 @@ at any moment leaves either the old or the new acmodel.pt, never a broken one. L
 
 from __future__ import annotations
 
-import errno
 import os
 import tempfile
 import warnings
@@ -16,7 +15,7 @@ from typing import Any
 
 import torch
 
-from utils.errors import UserError
+from utils.errors import UserError, os_reason
 
 CHECKPOINT_NAME = "acmodel.pt"
 # written once a run reaches its budget: results committed without their checkpoints (tens of MB
@@ -53,8 +52,8 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         cause = exc.__context__ if isinstance(exc, RuntimeError) and exc.__context__ else exc
-        reason = (f"{errno.errorcode.get(cause.errno, cause.errno)}: {cause.strerror}"
-                  if isinstance(cause, OSError) and cause.errno else str(cause).splitlines()[0])
+        reason = (os_reason(cause) if isinstance(cause, OSError)
+                  else str(cause).splitlines()[0])
         raise UserError(f"cannot write checkpoint {path} ({reason}); the checkpoints already "
                         "there are intact: free space and run the same command again") from None
     except BaseException:
