@@ -15,7 +15,8 @@ from envs import make_env
 from models import ACModel, network_options
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from utils.config import Config, config_from_dict
-from utils.errors import UserError
+from utils.errors import TrainingInterrupted, UserError
+from utils.interrupts import Interrupts
 from utils.precision import describe as describe_precision
 from utils.rundir import find_trained_runs, make_writable_dir, task_dir
 from utils.video import save_gif
@@ -103,18 +104,39 @@ def evaluate_teacher(cfg: Config) -> None:
 
     out = fresh_eval_dir(task_dir(cfg.logdir, cfg.policy, cfg.task) / cfg.loaddir / cfg.savedir)
     teacher = build_teacher(cfg, record_dir=out, seed=0)
+    planner = getattr(teacher, "planner", None)  # (the oracle has none)
     print(teacher.planner.describe(), flush=True)
     num_envs = min(cfg.num_envs, cfg.num_eval)
-    result = run_episodes(TeacherPolicy(teacher, cfg.deterministic), cfg.task, cfg.num_eval,
-                          num_envs=num_envs, record=cfg.num_videos)
+    interrupts = Interrupts()
+    try:
+        with interrupts:
+            result = run_episodes(TeacherPolicy(teacher, cfg.deterministic), cfg.task,
+                                  cfg.num_eval, num_envs=num_envs, record=cfg.num_videos)
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(_interrupted_line(interrupts.name, planner, out),
+                                  128 + (interrupts.signum or 2)) from None
     summary = {"teacher": "soft planner" if cfg.soft_planner else "hard planner",
                "source": teacher.planner.describe(), "episodes": cfg.num_eval,
                "deterministic": cfg.deterministic, **result.summary(),
                "planner": teacher.planner.stats.as_dict(), "skills": teacher.stats.as_dict()}
+    if planner is not None and planner.llm is not None:
+        summary["json_schema"] = planner.llm.describe_schema()
+        summary["uniform_fallbacks"] = planner.stats.unusable_texts
     write_results(out, summary, result)
     with SummaryWriter(log_dir=str(out)) as writer:
         scalars = {**teacher_scalars(teacher),
                    **{f"Test/{k}": v for k, v in result.summary().items()}}
         for tag, value in scalars.items():
             writer.add_scalar(tag, value, 0)
+    if planner is not None and planner.fallback_summary():
+        print(planner.fallback_summary(), flush=True)
     print(_result_line(f"teacher ({summary['teacher']})", summary, cfg, out), flush=True)
+
+
+def _interrupted_line(signal_name: str, planner, out: Path) -> str:
+    """What an interrupted teacher evaluation kept: the answers recorded so far."""
+    kept = "no results.json"
+    if planner is not None and planner.record_path is not None and planner.recorded:
+        kept = (f"the LLM's answers to {len(planner.recorded)} texts, each complete, are in "
+                f"{planner.record_path} (--answers_file replays them); no results.json")
+    return f"eval interrupted ({signal_name}): {kept}"

@@ -52,5 +52,10 @@ def _train_one(cfg: Config, seed: int, run_dir: Path) -> None:
         if not trainer.resumed:
             print(f"training {cfg.algo} on {cfg.task}, seed {seed} -> {run_dir} "
                   f"({cfg.num_envs} envs, {cfg.n_itr} iterations)", flush=True)
-        trainer.train()
+        try:
+            trainer.train()
+        finally:
+            planner = getattr(trainer.teacher, "planner", None)
+            if planner is not None and planner.fallback_summary():
+                print(planner.fallback_summary(), flush=True)
     print(f"done: {run_dir}", flush=True)

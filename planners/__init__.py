@@ -33,7 +33,9 @@ def build_planner(cfg, record_dir: Path | None = None) -> Planner:
     if cfg.llm_url:
         llm = LLMClient(LLMConfig(url=cfg.llm_url, model=cfg.llm_model,
                                   temperature=cfg.llm_temperature, timeout=cfg.llm_timeout,
-                                  retries=cfg.llm_retries, constrain=cfg.llm_constrain,
+                                  retry_seconds=cfg.llm_retry_seconds,
+                                  constrain=cfg.llm_constrain,
+                                  unconstrained=cfg.llm_unconstrained,
                                   max_tokens=cfg.llm_max_tokens))
     # the candidate plans offered with each text come with the shipped file
     choices = {} if shipped is None else {

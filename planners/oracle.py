@@ -91,10 +91,17 @@ class OracleSource:
     """What training and evaluation ask of a teacher's planner: a description and counters
     (all zero: the oracle asks no LLM)."""
 
+    llm = None  # no live LLM, nothing recorded
+    record_path = None
+
     def __init__(self) -> None:
         from planners.planner import PlannerStats
 
-        self.stats = PlannerStats()
+        self.stats, self.recorded = PlannerStats(), {}
+
+    @staticmethod
+    def fallback_summary() -> None:
+        return None
 
     @staticmethod
     def describe() -> str:

@@ -21,9 +21,7 @@ from typing import Any
 
 from planners.answers import AnswerBook, candidates_for, write_answer_file
 from planners.llm import LLMClient, match_reply
-from planners.mediator import split_text
 from planners.prompts import system_message, user_message
-from planners.skills import parse_plan
 from utils.errors import UserError
 
 
@@ -33,10 +31,11 @@ class PlannerStats:
 
     llm_calls: int = 0        # chat completions sent
     invalid_replies: int = 0  # replies that matched no candidate and parsed into no plan
-    truncated_replies: int = 0  # constrained replies still cut off at the token limit (invalid)
+    truncated_replies: int = 0  # replies cut at the token limit (a JSON one asked again first)
     cache_hits: int = 0       # distribution() answered from the per-text cache
     texts_asked: int = 0      # texts sent to the LLM
     unusable_texts: int = 0   # texts for which no reply at all was usable (uniform fallback)
+    single_candidate_texts: int = 0  # texts with one candidate plan: probability 1, no call
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -66,7 +65,8 @@ class Planner:
         if self.book is not None:
             parts.append(f"answers from {self.book.source} (model: {', '.join(self.book.models())})")
         if self.llm is not None:
-            constrained = ", constrained to the candidates" if self.llm.cfg.constrain else ""
+            constrained = (f", JSON schema of the candidates: {self.llm.describe_schema()}"
+                           if self.llm.cfg.constrain else "")
             parts.append(f"live LLM {self.llm.cfg.model!r} at {self.llm.cfg.url} (n_ask "
                          f"{self.n_ask}{constrained})")
         return "teacher: " + ("; then ".join(parts) if parts else "no source")
@@ -84,6 +84,8 @@ class Planner:
             return dist
         dist = self.book.lookup(text) if self.book is not None else None
         if dist is None:
+            dist = self._single_candidate(text)
+        if dist is None:
             if self.llm is None:
                 where = self.book.source if self.book is not None else "no answer file"
                 raise UserError(f"no teacher answer for {text!r} in {where}; query an LLM with "
@@ -92,14 +94,17 @@ class Planner:
         self._cache[text] = dist
         return dist
 
-    def _usable(self, plan: str, text: str) -> bool:
-        """A free-text reply is usable as its own plan if every item is a known skill on an
-        object the text names."""
-        parsed = parse_plan(plan)
-        if parsed.n_unparsed or not parsed.skills:
-            return False
-        named = set(_objects_of(text))
-        return all(getattr(skill, "obj", None) in (None, *named) for skill in parsed.skills)
+    def _single_candidate(self, text: str) -> list[tuple[str, float]] | None:
+        """A text offered one candidate plan needs no LLM: probability 1, recorded as such."""
+        candidates = candidates_for(text, self.choices)
+        if len(candidates) != 1:
+            return None
+        self.stats.single_candidate_texts += 1
+        if self.llm is not None:
+            self._record(text, {"plans": [[candidates[0], 1.0]], "model": "none (one candidate)",
+                                "n_ask": 0, "candidates": candidates, "replies": [],
+                                "invalid": 0, "truncated": 0, "uniform_fallback": False})
+        return [(candidates[0], 1.0)]
 
     def _ask(self, text: str) -> list[tuple[str, float]]:
         assert self.llm is not None
@@ -116,11 +121,11 @@ class Planner:
             self.stats.llm_calls += 1
             replies.append(reply.text)
             plan = None
-            if reply.truncated and self.llm.cfg.constrain:  # cut-off JSON: unusable, counted
+            if reply.truncated:  # counted; usable only if it named one candidate before the cut
                 truncated += 1
                 self.stats.truncated_replies += 1
-            else:
-                plan = match_reply(reply.text, candidates, lambda p: self._usable(p, text))
+            if not (reply.truncated and self.llm.constrained):  # cut-off JSON: unusable
+                plan = match_reply(reply.text, candidates, truncated=reply.truncated)
             if plan is None:
                 invalid += 1
                 self.stats.invalid_replies += 1
@@ -134,16 +139,11 @@ class Planner:
             print(f"warning: none of {len(replies)} LLM replies for {text!r} was usable; using the "
                   "uniform distribution over its candidate plans", file=sys.stderr)
             dist = [(c, 1 / len(candidates)) for c in candidates]
-        self._recorded[text] = {
+        self._record(text, {
             "plans": [[p, q] for p, q in dist], "model": self.llm.model_name or self.llm.cfg.model,
             "n_ask": self.n_ask, "candidates": candidates, "replies": replies, "invalid": invalid,
-            "truncated": truncated, "uniform_fallback": not valid, "system": system, "user": user}
-        if self.record_path is not None:
-            about = f"Answers recorded from the live LLM at {self.llm.cfg.url}"
-            if self.record_base:
-                about += f", after the {len(self.record_base)} entries of {self.book.source}"
-            write_answer_file(self.record_path, self.task, {**self.record_base, **self._recorded},
-                              about + ".")
+            "truncated": truncated, "uniform_fallback": not valid,
+            "json_schema": self.llm.describe_schema(), "system": system, "user": user})
         if self.progress:
             s = self.stats
             print(f"LLM: {text!r} -> {len(valid)} usable of {len(replies)} replies in "
@@ -151,11 +151,30 @@ class Planner:
                   f"{s.llm_calls} calls, {s.invalid_replies} unusable)", flush=True)
         return dist
 
+    def _record(self, text: str, entry: dict[str, Any]) -> None:
+        """Keep one text's answers; with a record path, rewrite the answer file (atomically:
+        a kill leaves every text before it complete)."""
+        self._recorded[text] = entry
+        if self.record_path is not None:
+            about = f"Answers recorded from the live LLM at {self.llm.cfg.url}"
+            if self.record_base:
+                about += f", after the {len(self.record_base)} entries of {self.book.source}"
+            write_answer_file(self.record_path, self.task, {**self.record_base, **self._recorded},
+                              about + ".")
+
+    def fallback_summary(self) -> str | None:
+        """One line for the end of a run: how many texts fell back to the uniform distribution
+        (None without a live LLM)."""
+        if self.llm is None:
+            return None
+        s = self.stats
+        return (f"teacher: {s.unusable_texts} of {s.texts_asked} texts asked of the LLM fell back "
+                f"to the uniform distribution (no usable reply); {s.invalid_replies} of "
+                f"{s.llm_calls} replies unusable, {s.truncated_replies} cut at the token limit; "
+                f"{s.single_candidate_texts} texts had one candidate (no call); JSON schema: "
+                f"{self.llm.describe_schema()}")
+
     @property
     def recorded(self) -> dict[str, dict[str, Any]]:
         return self._recorded
 
-
-def _objects_of(text: str) -> list[str]:
-    seen, held = split_text(text)
-    return seen + ([held] if held else [])

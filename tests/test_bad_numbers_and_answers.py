@@ -94,6 +94,6 @@ def test_a_start_that_fails_leaves_nothing(capsys, tmp_path: Path) -> None:
     logdir = tmp_path / "log"
     logdir.mkdir()
     err = fails(capsys, train(logdir, "--llm_url", f"http://127.0.0.1:{port}/v1",
-                              "--llm_retries", "0", "--llm_timeout", "2", *TINY))
+                              "--llm_retry_seconds", "0", "--llm_timeout", "2", *TINY))
     assert "no LLM server answers" in err
     assert list(logdir.iterdir()) == []  # no stub run directory, and the logdir stays

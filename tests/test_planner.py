@@ -17,7 +17,7 @@ from planners.answers import (
     canonical_text,
     entries_from_published,
 )
-from planners.llm import match_reply
+from planners.llm import LLMClient, LLMConfig, Reply, match_reply
 from planners.mediator import enumerate_texts, perceive
 from planners.planner import Planner
 from planners.prompts import system_message, user_message
@@ -63,13 +63,66 @@ def test_unusable_replies_are_none(reply: str):
     assert match_reply(reply, CANDS) is None
 
 
-def test_a_reply_outside_the_candidates_is_kept_if_it_parses_into_skills():
-    planner = Planner("SimpleDoorKey")
-    text = "Agent sees <key>, <door>, holds <nothing>."
-    ok = match_reply("go to <key> and pick up <key>", CANDS[:1], lambda p: planner._usable(p, text))
-    assert ok == "go to <key> and pick up <key>"
-    assert not planner._usable("go to <box>, toggle <box>", text)  # no box in this text
-    assert not planner._usable("go to east", text)
+@pytest.mark.parametrize("reply", [
+    "go to <key> and pick up <key>",  # a plan of its own: not a candidate, however sensible
+    "go to the key and pick it up",
+    "go to <key, pick up <key>, go to <door, open <door> with <key>",  # broken brackets
+])
+def test_a_reply_naming_no_candidate_exactly_is_unusable(reply: str):
+    assert match_reply(reply, CANDS) is None
+
+
+@pytest.mark.parametrize("reply,expected", [
+    # named in full, and the cut cannot have led to another candidate
+    ("go to <key>, pick up <key>, go to <door>, open <door> because the door is", CANDS[3]),
+    ("pick up <key>\nThe agent is next to the key and should now take it so that", CANDS[2]),
+    # cut right after a candidate that a longer one extends: it may have gone on
+    ("go to <key>, pick up <key>", None),
+    ("I think the agent should go to <key>, pick up <key>, go to", None),
+    # an echo of the prompt cut at the limit names the first candidate only: unusable
+    ('Observation: Agent sees <key>, holds <nothing>. Choose the next rational action from '
+     '["explore", "go to <key>, pick', None),
+    ("explore the room, because", "explore"),
+])
+def test_a_reply_cut_at_the_token_limit_counts_only_if_it_named_one_candidate(reply, expected):
+    assert match_reply(reply, CANDS, truncated=True) == expected
+
+
+def _client(**kw) -> LLMClient:
+    return LLMClient(LLMConfig(url="http://127.0.0.1:9/v1", constrain=True, **kw))
+
+
+def test_a_server_that_ignores_the_schema_stops_the_run_by_default():
+    client = _client()
+    with pytest.raises(UserError, match="ignores --llm_constrain's JSON schema"):
+        client._check_schema(Reply("go to <key>, pick up <key>", False), CANDS)
+
+
+def test_a_server_that_ignores_the_schema_can_be_parsed_as_free_text(capsys):
+    client = _client(unconstrained="free_text")
+    client._check_schema(Reply("Answer: explore", False), CANDS)
+    assert client.schema == "ignored" and not client.constrained
+    assert "going on with free-text parsing" in capsys.readouterr().err
+    honoured = _client()
+    honoured._check_schema(Reply('{"plan": "explore"}', False), CANDS)
+    assert honoured.schema == "honoured" and honoured.constrained
+    cut = _client()
+    cut._check_schema(Reply('{"plan": "go to <key>, pi', True), CANDS)  # JSON cut: undecided
+    assert cut.schema == "unchecked"
+
+
+def test_a_text_with_one_candidate_makes_no_call(tmp_path: Path):
+    # the URL has no server: a call would fail
+    planner = Planner("SimpleDoorKey", llm=LLMClient(LLMConfig(url="http://127.0.0.1:9/v1",
+                                                               retry_seconds=0)),
+                      record_path=tmp_path / "llm_answers.json",
+                      choices={"Agent sees <door>, holds <nothing>.": ["explore"]})
+    assert planner.distribution("Agent sees <door>, holds <nothing>.") == [("explore", 1.0)]
+    assert planner.stats.llm_calls == 0 and planner.stats.single_candidate_texts == 1
+    entry = json.loads((tmp_path / "llm_answers.json").read_text())["entries"][
+        "Agent sees <door>, holds <nothing>."]
+    assert entry["plans"] == [["explore", 1.0]] and entry["n_ask"] == 0 and entry["replies"] == []
+    assert "1 texts had one candidate (no call)" in planner.fallback_summary()
 
 
 @pytest.mark.parametrize("task", TASK_NAMES)

@@ -156,8 +156,14 @@ class Config:
     llm_max_tokens: int = _flag(48, "reply token limit; a JSON reply (--llm_constrain) cut off at "
                                     "it is asked again with 4x the limit, then counted as "
                                     "truncated", TEACHER_CMDS)
-    llm_retries: int = _flag(3, "retries (with backoff) when the server cannot be reached",
-                             TEACHER_CMDS)
+    llm_retry_seconds: float = _flag(60.0, "keep retrying (backoff 1, 2, 4, ... 10 s) this long "
+                                           "when the server cannot be reached or has no worker "
+                                           "(a FastChat worker restarts in tens of seconds); 0: "
+                                           "no retry", TEACHER_CMDS)
+    llm_unconstrained: str = _flag("stop", "what to do when the server ignores --llm_constrain's "
+                                           "JSON schema (FastChat does): stop (exit 2), or "
+                                           "free_text (go on parsing free text)", TEACHER_CMDS,
+                                   choices=("stop", "free_text"))
     n_ask: int = _flag(10, "LLM samples per new observation text", TEACHER_CMDS)
     answers_file: str | None = _flag(None, "teacher answers to use instead of the shipped ones "
                                            "(e.g. the llm_answers.json a live run recorded)",
@@ -364,8 +370,8 @@ class Config:
             if getattr(self, name) <= 0:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be a positive "
                                 "integer")
-        if self.llm_retries < 0 or not self.llm_timeout > 0:
-            raise UserError("--llm_retries must be >= 0 and --llm_timeout > 0")
+        if not self.llm_retry_seconds >= 0 or not self.llm_timeout > 0:
+            raise UserError("--llm_retry_seconds must be >= 0 and --llm_timeout > 0")
         for name in ("LLM_noise_ratio", "pi_meta_controller_noise_ratio", "llm_temperature"):
             if not getattr(self, name) >= 0:
                 raise UserError(f"--{name} {getattr(self, name)} is invalid: it must be >= 0")
