@@ -90,12 +90,14 @@ class LLMClient:
             self.truncation_retries += 1
             reply = self._complete(system, user, candidates,
                                    self.cfg.max_tokens * self.cfg.truncated_retry_factor)
+            if self.schema == "unchecked":
+                self._check_schema(reply, candidates)
         return reply
 
     def _check_schema(self, reply: Reply, candidates: list[str]) -> None:
         """The first reply to a schema request shows whether the server honours it."""
-        if reply.truncated and reply.text.lstrip().startswith("{"):
-            return  # JSON cut off at the limit: the next reply decides
+        if reply.truncated:
+            return  # cut off at the limit (JSON, or llama.cpp's ```json fence): a whole one decides
         if _schema_plan(reply.text) in candidates:
             self.schema = "honoured"
             return
@@ -190,8 +192,9 @@ class LLMClient:
 
 def _schema_plan(text: str) -> str | None:
     """The plan of a reply of the form {"plan": "..."} (None for anything else)."""
+    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())  # a fenced JSON block
     try:
-        value = json.loads(text.strip())
+        value = json.loads(text)
     except json.JSONDecodeError:
         return None
     return value.get("plan") if isinstance(value, dict) and isinstance(value.get("plan"),

@@ -107,8 +107,12 @@ def test_a_server_that_ignores_the_schema_can_be_parsed_as_free_text(capsys):
     honoured._check_schema(Reply('{"plan": "explore"}', False), CANDS)
     assert honoured.schema == "honoured" and honoured.constrained
     cut = _client()
-    cut._check_schema(Reply('{"plan": "go to <key>, pi', True), CANDS)  # JSON cut: undecided
+    cut._check_schema(Reply('{"plan": "go to <key>, pi', True), CANDS)  # cut: undecided
+    cut._check_schema(Reply("```", True), CANDS)
     assert cut.schema == "unchecked"
+    fenced = _client()
+    fenced._check_schema(Reply('```json\n{"plan": "explore"}\n```', False), CANDS)
+    assert fenced.schema == "honoured"
 
 
 def test_a_text_with_one_candidate_makes_no_call(tmp_path: Path):
