@@ -11,6 +11,7 @@ import torch
 
 from envs.vector import EVAL_SEED_BASE, Episode, VecEnv
 from models import ACModel
+from utils.video import frame_title, titled_frame
 
 SUMMARY_KEYS = ("Return Mean", "Return Std", "Success Rate", "Eplen")
 
@@ -50,11 +51,12 @@ def act(model: ACModel, obs: np.ndarray, memory: torch.Tensor | None, determinis
     return actions, logprobs, values.cpu(), None if memory is None else memory.cpu()
 
 
-def frame_of(env) -> np.ndarray:
-    """One video frame: the true room (left) beside what the agent remembers (right)."""
+def frame_of(env, task: str, episode: int, action: int | None) -> np.ndarray:
+    """One video frame: the true room (left) beside what the agent remembers (right), titled
+    with the episode, the step and the action that led to it."""
     full = env.render()
     memory = env.render_memory(tile_size=full.shape[0] // env.height)
-    return np.concatenate([full, memory], axis=1)
+    return titled_frame(full, memory, frame_title(task, episode, env.step_count, action))
 
 
 class Policy(Protocol):
@@ -98,17 +100,21 @@ def run_episodes(policy: Policy, task: str, num_episodes: int, *, num_envs: int,
     done_eps: dict[int, Episode] = {}
     frames: dict[int, list[np.ndarray]] = {}
 
+    last: list[int | None] = [None] * num_envs  # the action that led to each env's frame
+
     def capture(i: int) -> None:
         k = vec.seeds[i] - EVAL_SEED_BASE
         if k < record:
-            frames.setdefault(k, []).append(frame_of(vec.envs[i]))
+            frames.setdefault(k, []).append(frame_of(vec.envs[i], task, k, last[i]))
 
     if record:
         vec.on_episode_end = capture  # the final frame, before the auto-reset
         for i in range(num_envs):
             capture(i)
     while len(done_eps) < num_episodes:
-        obs, _, term, trunc, _, finished = vec.step(policy(obs))
+        actions = policy(obs)
+        last[:] = [int(a) for a in actions]
+        obs, _, term, trunc, _, finished = vec.step(actions)
         for ep in finished:
             k = ep.seed - EVAL_SEED_BASE
             if k < num_episodes:
@@ -116,6 +122,8 @@ def run_episodes(policy: Policy, task: str, num_episodes: int, *, num_envs: int,
         policy.episodes_ended(term | trunc)
         if record:
             for i in range(num_envs):
+                if term[i] or trunc[i]:
+                    last[i] = None  # the env was reset: its frame is a new episode's start
                 capture(i)
     vec.close()
     return EvalResult([done_eps[k] for k in range(num_episodes)],

@@ -35,8 +35,19 @@ from minigrid.minigrid_env import MiniGridEnv
 __all__ = ["FORWARD", "HistoricalMapEnv", "ObstacleBall"]
 
 EMPTY_ENC: tuple[int, int, int] = (OBJECT_TO_IDX["empty"], 0, 0)
-# render_memory's never-seen cells (MiniGrid's walls are (100, 100, 100))
-UNSEEN_GREY: tuple[int, int, int] = (160, 160, 160)
+# render_memory's never-seen cells: dark blue with light diagonal hatching, unlike anything
+# MiniGrid draws (its walls are plain grey (100, 100, 100), its floor black)
+UNSEEN_BASE: tuple[int, int, int] = (30, 34, 70)
+UNSEEN_HATCH: tuple[int, int, int] = (110, 120, 190)
+
+
+def unseen_tile(tile_size: int) -> np.ndarray:
+    """The (tile, tile, 3) image of a never-seen cell in render_memory."""
+    tile = np.empty((tile_size, tile_size, 3), dtype=np.uint8)
+    tile[:] = UNSEEN_BASE
+    y, x = np.indices((tile_size, tile_size))
+    tile[(x + y) % max(2, tile_size // 4) == 0] = UNSEEN_HATCH
+    return tile
 NO_DIR = 4  # channel-3 value of every cell but the agent's
 
 # Actions (MiniGrid's enumeration, as plain ints for speed).
@@ -348,13 +359,14 @@ class HistoricalMapEnv(MiniGridEnv):
         """RGB image (H * tile, W * tile, 3) of what the agent remembers.
 
         Remembered cells use MiniGrid's tiles (the agent drawn at its cell); never-seen cells are
-        solid light grey (160, 160, 160), distinct from MiniGrid's (100, 100, 100) walls.
+        hatched dark blue (:func:`unseen_tile`), unlike MiniGrid's plain grey walls.
         """
         mem = self._memory
         img = np.empty(
             (self.height * tile_size, self.width * tile_size, 3), dtype=np.uint8
         )
         ax, ay = self.agent_pos
+        unseen = unseen_tile(tile_size)
         for y in range(self.height):
             for x in range(self.width):
                 tile_img = img[
@@ -364,7 +376,7 @@ class HistoricalMapEnv(MiniGridEnv):
                 type_idx, color_idx, state = (int(v) for v in mem[x, y, :3])
                 here = (x, y) == (ax, ay)
                 if type_idx == 0 and not here:
-                    tile_img[:] = UNSEEN_GREY
+                    tile_img[:] = unseen
                     continue
                 obj = WorldObj.decode(type_idx, color_idx, state) if type_idx else None
                 tile_img[:] = Grid.render_tile(

@@ -9,10 +9,11 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from minigrid.core.grid import Grid
 from minigrid.core.world_object import Ball, Door, Key, Lava, Wall
 
 import envs
-from envs.historical_map import HistoricalMapEnv, ObstacleBall
+from envs.historical_map import HistoricalMapEnv, ObstacleBall, unseen_tile
 from tests.solver import solve_episode, solver_action
 
 ALL_IDS = list(envs.ALL_ENV_IDS)
@@ -385,6 +386,34 @@ def test_render_memory(task: str) -> None:
         for y in range(env.height):
             tile = img[y * 8 : (y + 1) * 8, x * 8 : (x + 1) * 8]
             if obs[x, y, 0] == 0:
-                assert (tile == 160).all()
+                assert (tile == unseen_tile(8)).all()
             else:
-                assert not (tile == 160).all()
+                assert not (tile == unseen_tile(8)).all()
+    # never-seen cells look like no MiniGrid tile: neither a wall nor the floor
+    wall = Grid.render_tile(Wall(), tile_size=8)
+    floor = Grid.render_tile(None, tile_size=8)
+    assert not (unseen_tile(8) == wall).all() and not (unseen_tile(8) == floor).all()
+    assert np.abs(unseen_tile(8).astype(int) - wall.astype(int)).mean() > 40
+
+
+def test_video_frames_say_what_they_show(tmp_path) -> None:
+    from algos.evaluate import run_episodes
+    from planners.oracle import OracleTeacher
+    from planners.teacher import TeacherPolicy
+    from utils.video import frame_title
+
+    result = run_episodes(TeacherPolicy(OracleTeacher("SimpleDoorKey"), True), "SimpleDoorKey",
+                          2, num_envs=2, record=1)
+    frames = result.videos[0]
+    env = _make(envs.ENV_IDS["SimpleDoorKey"])
+    room_h = env.unwrapped.height * 32  # MiniGrid's render tile
+    assert len(frames) == result.episodes[0].length + 1  # the start, then one per step
+    assert all(f.shape == frames[0].shape for f in frames)
+    band = frames[0].shape[0] - room_h
+    assert band > 0 and frames[0].shape[1] == 2 * env.unwrapped.width * 32
+    header = frames[0][:band]
+    assert (header < 100).any() and (header == 255).any()  # dark text on white
+    assert frame_title("SimpleDoorKey", 0, 0, None) == "SimpleDoorKey   episode 0   step 0   start"
+    assert frame_title("SimpleDoorKey", 3, 7, 3).endswith("step 7   action: pick up")
+    # frames differ where the title does: each names its own step
+    assert not (frames[0][:band] == frames[1][:band]).all()

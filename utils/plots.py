@@ -17,6 +17,12 @@ def _column(rows: list[dict[str, str]], key: str) -> tuple[list[float], list[flo
     return xs, ys
 
 
+def _guided(rows: list[dict[str, str]]) -> list[bool]:
+    """Whether each iteration's train episodes were teacher-guided: the behaviour policy mixed
+    the teacher's probabilities in (guidance coefficient > 0; PPO runs have none)."""
+    return [float(r.get("Train/Guidance Coef") or 0) > 0 for r in rows]
+
+
 def plot_run(run_dir: Path, title: str) -> Path | None:
     """Success rate and return against env steps (train episodes and evaluations)."""
     path = run_dir / "progress.csv"
@@ -30,16 +36,26 @@ def plot_run(run_dir: Path, title: str) -> Path | None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    guided = _guided(rows)
+    imitation = [float(r["env_steps"]) for r in rows if r.get("Train/Phase") == "0.0"]
     for ax, metric in zip(axes, ("Success Rate", "Return Mean"), strict=True):
-        for split, style in (("Train", "-"), ("Test", "o-")):
-            xs, ys = _column(rows, f"{split}/{metric}")
-            label = "train episodes" if split == "Train" else "evaluation (student alone)"
-            ax.plot(xs, ys, style, label=label, markersize=3, alpha=0.6 if split == "Train" else 1)
+        if imitation:
+            ax.axvspan(0, max(imitation), color="tab:orange", alpha=0.08,
+                       label="imitation phase")
+        for is_guided, style, label in (
+                (True, "--", "train episodes, teacher-guided (its actions mixed in)"),
+                (False, "-", "train episodes, the student's own actions")):
+            xs, ys = _column([r for r, g in zip(rows, guided, strict=True) if g == is_guided],
+                             f"Train/{metric}")
+            if xs:
+                ax.plot(xs, ys, style, label=label, markersize=3, alpha=0.6)
+        xs, ys = _column(rows, f"Test/{metric}")
+        ax.plot(xs, ys, "o-", label="evaluation (the student alone)", markersize=3)
         ax.set_xlabel("env steps")
         ax.set_ylabel(metric.lower())
         ax.grid(alpha=0.3)
     axes[0].set_ylim(-0.02, 1.02)
-    axes[0].legend(loc="lower right")
+    axes[0].legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     out = run_dir / PLOT_NAME
