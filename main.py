@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 
-from utils.cli import parse_config
-from utils.errors import DISK_ERRNOS, TrainingInterrupted, UserError, write_failed
-
-COMMANDS = {"train": "commands.train", "eval": "commands.evaluate", "answers": "commands.answers",
-            "plot": "commands.plot", "serve": "commands.serve"}
-USES_TORCH = ("train", "eval", "answers")
+from commands.dispatch import run
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        if argv[:1] == ["sweep"]:  # its own flags (sweep/plan.py), not one run's Config
-            from commands.sweep import main as sweep
-
-            sweep(argv[1:])
-            return 0
-        command, cfg = parse_config(argv)
-        if command in USES_TORCH:
-            import torch
-
-            torch.set_num_threads(cfg.num_threads)
-        importlib.import_module(COMMANDS[command]).run(cfg)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except TrainingInterrupted as exc:
-        print(exc, file=sys.stderr)
-        return exc.code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except OSError as exc:  # a full disk or a file size limit anywhere (a plot, a results file)
-        if exc.errno not in DISK_ERRNOS:
-            raise
-        print(f"error: {write_failed(exc.filename or 'a file', exc)}", file=sys.stderr)
-        return 2
-    return 0
+    return run(sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 from sweep.cluster import connect
 from sweep.plan import SweepRun
 from utils.errors import TrainingInterrupted, UserError
-from utils.runlock import LOCK_NAME
+from utils.runlock import lock_holder
 
 ROOT = Path(__file__).resolve().parents[1]
 STOP_WAIT_SECONDS = 300  # how long a stopped sweep waits for its trainers' checkpoints
@@ -31,14 +31,14 @@ def train_in_worker(argv: list[str], log_path: str, root: str) -> int:
     """One run in a Ray worker: `main.py train` with its output appended to ``log_path``."""
     if root not in sys.path:
         sys.path.insert(0, root)
-    from main import main
+    from commands.dispatch import run
 
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", buffering=1) as log, contextlib.redirect_stdout(log), \
             contextlib.redirect_stderr(log):
         print(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} pid {os.getpid()} on "
               f"{socket.gethostname()}: python main.py {' '.join(argv)}")
-        return main(argv)
+        return run(argv)
 
 
 def _format_eta(seconds: float) -> str:
@@ -73,18 +73,9 @@ class _Progress:
                 + f" | {steps:,}/{total:,} env steps | ETA {_format_eta(eta)}")
 
 
-def _holder(run: SweepRun) -> tuple[int, str] | None:
-    """(pid, host) of the trainer holding the run's lock, if any."""
-    try:
-        words = (run.run_dir / LOCK_NAME).read_text().split()
-    except OSError:
-        return None
-    return (int(words[1]), words[3]) if len(words) == 4 and words[1].isdigit() else None
-
-
 def _terminate(run: SweepRun, host: str, signalled: set[int]) -> bool:
     """SIGTERM the run's trainer (once) if it is alive on this host; whether it is."""
-    holder = _holder(run)
+    holder = lock_holder(run.run_dir)
     if not holder or holder[1] != host:
         return False
     try:

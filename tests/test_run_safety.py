@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from main import main
 from tests.conftest import ROOT, TINY
 from utils.checkpoint import load_checkpoint
 from utils.interrupts import Interrupts
-from utils.runlock import LOCK_NAME, RunLock
+from utils.runlock import LOCK_NAME, RunLock, lock_holder
 
 SMALL = ["--algo", "ppo", "--traj_per_itr", "2", "--batch_size", "32", "--num_envs", "4",
          "--num_eval", "2"]
@@ -95,6 +96,7 @@ def test_kill_9_before_the_first_checkpoint_starts_afresh_and_says_so(tmp_path: 
     assert not (run / "acmodel.pt").exists() and len(csv_rows(run)) >= 2
     assert event_steps(run, "Train/SPS")
     assert f"pid {proc.pid} on" in (run / LOCK_NAME).read_text()  # left by the dead process
+    assert lock_holder(run) == (proc.pid, socket.gethostname())  # what a sweep reads of it
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     assert f"locked by pid {proc.pid}" in done.stdout and "no longer running" in done.stdout

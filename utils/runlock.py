@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -16,6 +17,21 @@ from utils.errors import UserError
 from utils.rundir import make_writable_dir
 
 LOCK_NAME = "train.lock"
+
+
+def _holder_line(pid: int, host: str) -> str:
+    return f"pid {pid} on {host}\n"
+
+
+def lock_holder(run_dir: Path) -> tuple[int, str] | None:
+    """(pid, host) named in the run directory's lock file, if any (the holder may be gone:
+    a lock file keeps its line after kill -9)."""
+    try:
+        line = (Path(run_dir) / LOCK_NAME).read_text()
+    except OSError:
+        return None
+    match = re.fullmatch(r"pid (\d+) on (\S+)\n?", line)
+    return (int(match[1]), match[2]) if match else None
 
 
 class RunLock:
@@ -38,7 +54,7 @@ class RunLock:
             print(f"note: {self.path.parent} was locked by {holder}, which is no longer "
                   "running: taking the lock over", flush=True)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+        os.pwrite(fd, _holder_line(os.getpid(), socket.gethostname()).encode(), 0)
         self._fd = fd
         return self
 
