@@ -242,6 +242,14 @@ def test_free_text_parsing_when_the_schema_is_ignored(fastchat: str, capsys):
     assert capsys.readouterr().err.count("going on with free-text parsing") == 1
 
 
+def test_a_model_the_server_does_not_serve_is_one_line_listing_what_it_serves(fastchat: str):
+    client = LLMClient(LLMConfig(url=fastchat, model="vicuna-7b-v1.5", retry_seconds=0))
+    with pytest.raises(LLMUnavailable) as err:
+        client.ask("system", "user", ["explore", "go to <key>"])
+    assert str(err.value) == (f"the LLM server at {fastchat} serves ['{MODEL}'], not "
+                              "'vicuna-7b-v1.5': pass one of them as --llm_model")
+
+
 def test_a_dead_worker_is_named_after_the_retries(fastchat: str, fastchat_workers: list):
     """Last in the module: it kills the model worker."""
     worker = fastchat_workers[0]
