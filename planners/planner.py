@@ -30,7 +30,7 @@ class PlannerStats:
     """Counters logged to TensorBoard (Teacher/...)."""
 
     llm_calls: int = 0        # chat completions sent
-    invalid_replies: int = 0  # replies that matched no candidate and parsed into no plan
+    invalid_replies: int = 0  # replies that named no single candidate (asked again)
     truncated_replies: int = 0  # replies cut at the token limit (a JSON one asked again first)
     cache_hits: int = 0       # distribution() answered from the per-text cache
     texts_asked: int = 0      # texts sent to the LLM
