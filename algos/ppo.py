@@ -7,6 +7,7 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
+from algos.schedules import IterationPlan
 from algos.storage import Minibatch, RolloutStorage
 from algos.teacher_critic import cross_entropy
 from models import ACModel
@@ -18,7 +19,8 @@ EVAL_CHUNK = 1024  # steps per forward pass when re-evaluating the whole rollout
 
 
 class PPO:
-    """Owns the optimizer; ``update`` runs ``epochs`` passes of minibatch SGD on one rollout."""
+    """Owns the optimizer; ``update`` runs ``epochs`` passes of minibatch SGD on one rollout,
+    as the iteration's plan says (learning rate, phase, kickstarting weight)."""
 
     def __init__(self, model: ACModel, cfg: Config) -> None:
         self.model = model
@@ -27,8 +29,6 @@ class PPO:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps,
                                           fused=True)
         self.recurrence = cfg.recurrence if model.recurrent else 1
-        self.ks_coef = 0.0      # kickstarting weight of this iteration (set by the trainer)
-        self.imitation = False  # IHAC's imitation phase: behaviour cloning + value distillation
 
     def evaluate_minibatch(self, mb: Minibatch) -> tuple[torch.Tensor, torch.Tensor]:
         """(logits, values) of the current network on a minibatch, unrolling the LSTM if any."""
@@ -46,8 +46,10 @@ class PPO:
             values.append(step_values)
         return torch.cat(logits), torch.cat(values)
 
-    def loss(self, mb: Minibatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        if self.imitation:
+    def loss(self, mb: Minibatch, plan: IterationPlan
+             ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The minibatch loss of the plan's phase, and its statistics (tensors)."""
+        if plan.imitating:
             return self.imitation_loss(mb)
         cfg = self.cfg
         logits, values = self.evaluate_minibatch(mb)
@@ -73,9 +75,9 @@ class PPO:
         value_loss = torch.max((values - mb.returns) ** 2,
                                (values_clipped - mb.returns) ** 2).mean()
         loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
-        kickstart = cross_entropy(mb.teacher_probs, logits).mean() if self.ks_coef else None
+        kickstart = cross_entropy(mb.teacher_probs, logits).mean() if plan.ks else None
         if kickstart is not None:
-            loss = loss + self.ks_coef * kickstart
+            loss = loss + plan.ks * kickstart
         with torch.no_grad():  # statistics stay tensors: update() reads them once per iteration
             stats = {"Policy Loss": policy_loss.detach(), "Value Loss": value_loss.detach(),
                      "Entropy": entropy.detach()}
@@ -113,20 +115,22 @@ class PPO:
             n += len(ratio)
         return {"Approx KL": kl.item() / n, "Clip Frac": clipped.item() / n}
 
-    def update(self, storage: RolloutStorage, generator: torch.Generator
+    def update(self, storage: RolloutStorage, generator: torch.Generator, plan: IterationPlan
                ) -> tuple[dict[str, float], int]:
-        """PPO epochs over the rollout: (statistics, gradient steps). The losses, entropy and
-        gradient norm are means over minibatches; Approx KL and Clip Frac measure the whole
-        update (``policy_change``, PPO phase only)."""
+        """PPO epochs over the rollout at the plan's learning rate: (statistics, gradient
+        steps). The losses, entropy and gradient norm are means over minibatches; Approx KL and
+        Clip Frac measure the whole update (``policy_change``, PPO phase only)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = plan.lr
         totals: dict[str, list[torch.Tensor]] = {}
         steps = epochs = 0
-        target_kl = self.cfg.target_kl if not self.imitation else 0.0
+        target_kl = self.cfg.target_kl if not plan.imitating else 0.0
         for _ in range(self.cfg.epochs):
             epoch_kl = []
             epochs += 1
             # the hot path: no value comes back to the host inside this loop (no .item())
             for mb in storage.minibatches(self.cfg.batch_size, generator, self.recurrence):
-                loss, stats = self.loss(mb)
+                loss, stats = self.loss(mb, plan)
                 if "_kl" in stats:
                     epoch_kl.append(stats.pop("_kl"))
                 self.optimizer.zero_grad(set_to_none=True)
@@ -142,7 +146,7 @@ class PPO:
         # one transfer per statistic and iteration
         out = {k: float(np.mean(torch.stack(v).tolist())) for k, v in totals.items()}
         out["Epochs"] = float(epochs)
-        if not self.imitation:
+        if not plan.imitating:
             out.update(self.policy_change(storage))
         T = storage.step
         returns, values = storage.returns[:T], storage.values[:T]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import torch
 
 from algos.evaluate import SUMMARY_KEYS, evaluate, summarize
 from algos.ppo import LOSS_KEYS, PPO
+from algos.schedules import IterationPlan, learning_rate, plan_iteration
 from algos.storage import RolloutStorage
 from algos.teacher_critic import TeacherCriticLearner
 from envs.vector import Episode, VecEnv, cycle_seeds
@@ -24,7 +26,7 @@ from utils.checkpoint import (
     previous_path,
     save_checkpoint,
 )
-from utils.config import Config, imitation_iterations
+from utils.config import Config
 from utils.errors import TrainingInterrupted, UserError
 from utils.interrupts import Interrupts
 from utils.logger import RunLogger
@@ -42,6 +44,37 @@ NAN_IS_FINE = {"Explained Variance", "Train/Explained Variance"}
 # what must agree between a checkpoint and the command that resumes it
 RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack", "obs_encoding",
                      "ego_radius", "global_pool", "trunk_pool", "head_activation")
+
+
+@dataclass
+class Act:
+    """The behaviour policy's choice on one batch of observations (on the networks' device)."""
+    actions: torch.Tensor
+    logprobs: torch.Tensor            # the student's log-probs of the actions
+    behaviour_logprobs: torch.Tensor  # the log-probs of the policy that chose them
+    values: torch.Tensor
+    memory: torch.Tensor | None       # the student's next memory (recurrent)
+    teacher_probs: torch.Tensor | None  # when the plan consults the teacher
+    tc_values: torch.Tensor | None      # when the plan consults the teacher critic
+    agrees: torch.Tensor | None         # the student's argmax is the teacher's, per env
+
+
+@dataclass
+class Carry:
+    """What one iteration's collection hands the next: the envs' observations, the student's
+    memory and the mask of episodes still running."""
+    obs: np.ndarray
+    memory: torch.Tensor | None
+    mask: torch.Tensor
+
+
+@dataclass
+class Collected:
+    """One iteration's rollout besides the storage: finished episodes, env steps, and the share
+    of steps on which the student's argmax was the teacher's (when the teacher was asked)."""
+    episodes: list[Episode]
+    steps: int
+    agreement: float
 
 
 def format_duration(seconds: float) -> str:
@@ -90,9 +123,6 @@ class Trainer:
                                         **network_options(cfg)).to(self.device)
             self.critic.set_precision(cfg.precision)
             self.critic_learner = TeacherCriticLearner(self.critic, cfg)
-        self._agree = 0
-        # what this iteration's collection asks of the teacher and its critic (set in collect)
-        self._consult_teacher = self._consult_critic = False
         self.recurrence = self.algo.recurrence
         n = cfg.num_envs
         capacity = (self.vec.max_steps * math.ceil(cfg.traj_per_itr / n)
@@ -149,7 +179,7 @@ class Trainer:
         self.counters.update(state["counters"])
         # a loaded optimizer state carries the hyperparameters it was saved with: this command's
         # flags win (config.json records them)
-        _set_param_groups(self.algo.optimizer, "lr", self.learning_rate())
+        _set_param_groups(self.algo.optimizer, "lr", learning_rate(self.cfg, self.counters))
         _set_param_groups(self.algo.optimizer, "eps", self.cfg.adam_eps)
         flags = ("lr", "adam_eps") + (("tc_lr",) if self.critic is not None else ())
         changed = [_changed_flag(saved, flag, getattr(self.cfg, flag)) for flag in flags]
@@ -214,111 +244,54 @@ class Trainer:
         self.saved_iteration = self.counters["iteration"]
 
     # ----- one iteration -----
-    def learning_rate(self) -> float:
-        """--lr, or with --lr_schedule linear: --lr x the share of the budget still ahead
-        (env steps if --total_env_steps is set, else iterations)."""
-        cfg, c = self.cfg, self.counters
-        if cfg.lr_schedule == "constant":
-            return cfg.lr
-        done = (c["env_steps"] / cfg.total_env_steps if cfg.total_env_steps
-                else c["iteration"] / cfg.n_itr)
-        return cfg.lr * max(0.0, 1 - done)
+    def plan(self) -> IterationPlan:
+        """The plan of the next iteration, from the progress so far."""
+        return plan_iteration(self.cfg, self.counters)
 
-    def _remaining(self, frac: float) -> float:
-        """1 at env step 0, falling linearly to 0 at frac x total_env_steps (then 0)."""
-        return max(0.0, 1 - self.counters["env_steps"] / (frac * self.cfg.total_env_steps))
-
-    def imitating(self) -> bool:
-        """IHAC's imitation phase: the first --imitation_itr iterations, or the first
-        --imitation_frac of the env-step budget."""
-        cfg = self.cfg
-        if cfg.algo == "ihac" and cfg.imitation_frac:
-            return self.counters["env_steps"] < cfg.imitation_frac * cfg.total_env_steps
-        return self.counters["iteration"] < imitation_iterations(cfg)
-
-    def guidance_coef(self) -> float:
-        """IHAC's c: guide_coef * guide_decay ** (iteration // guide_decay_every), 0 below
-        guide_min (or linear to 0 at --guide_end_frac of the budget); 0 for the other
-        algorithms."""
-        cfg = self.cfg
-        if cfg.algo != "ihac":
-            return 0.0
-        if cfg.guide_end_frac:
-            c = cfg.guide_coef * self._remaining(cfg.guide_end_frac)
-        else:
-            c = cfg.guide_coef * cfg.guide_decay ** (self.counters["iteration"]
-                                                     // cfg.guide_decay_every)
-        return c if c >= cfg.guide_min else 0.0
-
-    def kickstart_coef(self) -> float:
-        """ks_coef - ks_decrement per PPO-phase policy update, floored at ks_min, 0 after
-        ks_updates (or linear to 0 at --ks_end_frac of the budget). A policy update is one
-        iteration's PPO epochs, as in the original (its update_policy() steps the schedule once),
-        not one minibatch gradient step."""
-        cfg = self.cfg
-        if self.teacher is None:
-            return 0.0
-        if cfg.ks_end_frac:
-            return cfg.ks_coef * self._remaining(cfg.ks_end_frac)
-        imitated = (self.counters["imitation_iterations"] if cfg.imitation_frac
-                    else imitation_iterations(cfg))
-        u = max(0, self.counters["iteration"] - imitated)
-        if u >= cfg.ks_updates:
-            return 0.0
-        return max(cfg.ks_min, cfg.ks_coef - cfg.ks_decrement * u)
-
-    def _act(self, obs: np.ndarray, memory: torch.Tensor | None, guide: float
-             ) -> tuple[torch.Tensor, ...]:
-        """The behaviour policy on a batch: softmax(student logits + c log(pi_T + 1e-8)).
-
-        Returns actions, student log-probs, behaviour log-probs, values, next memory, teacher
-        probs (or None), teacher-critic values (or None), all on the networks' device.
-        """
+    def _act(self, obs: np.ndarray, memory: torch.Tensor | None, plan: IterationPlan) -> Act:
+        """The behaviour policy on a batch: softmax(student logits + c log(pi_T + 1e-8))."""
         obs_t = torch.from_numpy(obs).to(self.device)
         with torch.no_grad():
             logits, values, memory = self.model(obs_t, memory)
             logp = torch.log_softmax(logits, dim=-1)
             teacher_probs = tc_values = None
             behaviour = logp
-            if self._consult_teacher:  # the teacher reads the newest frame
+            if plan.consult_teacher:  # the teacher reads the newest frame
                 teacher_probs = torch.from_numpy(
                     self.teacher.batch_probs(obs[..., -4:])).float().to(self.device)
-                self._agree += (logp.argmax(1) == teacher_probs.argmax(1)).sum()
-                if guide > 0:
-                    behaviour = torch.log_softmax(logp + guide * torch.log(teacher_probs + 1e-8),
-                                                  dim=-1)
-            if self._consult_critic:
+                if plan.guide > 0:
+                    behaviour = torch.log_softmax(
+                        logp + plan.guide * torch.log(teacher_probs + 1e-8), dim=-1)
+            if plan.consult_critic:
                 tc_values = self.critic(obs_t)
             actions = torch.multinomial(behaviour.exp(), 1, generator=self.sample_gen).squeeze(1)
         pick = actions[:, None]
-        return (actions, logp.gather(1, pick).squeeze(1), behaviour.gather(1, pick).squeeze(1),
-                values, memory, teacher_probs, tc_values)
+        return Act(actions, logp.gather(1, pick).squeeze(1), behaviour.gather(1, pick).squeeze(1),
+                   values, memory, teacher_probs, tc_values,
+                   None if teacher_probs is None else logp.argmax(1) == teacher_probs.argmax(1))
 
-    def collect(self, obs: np.ndarray, memory: torch.Tensor | None, mask: torch.Tensor
-                ) -> tuple[np.ndarray, torch.Tensor | None, torch.Tensor, list[Episode]]:
-        """Step all envs until >= traj_per_itr episodes ended and >= 2 x batch_size steps."""
+    def collect(self, carry: Carry, plan: IterationPlan) -> tuple[Carry, Collected]:
+        """Step all envs until >= traj_per_itr episodes ended and >= 2 x batch_size steps, as
+        the plan says (guidance, whether the teacher and its critic are asked)."""
         cfg, st, device = self.cfg, self.storage, self.device
         st.reset()
         episodes: list[Episode] = []
-        guide = self.guidance_coef()
-        self._agree = torch.zeros((), dtype=torch.long, device=device)
-        # the schedules only fall: once guidance and kickstarting are both off the teacher is
-        # never needed again, and its critic serves only the imitation phase (value alignment)
-        self._consult_teacher = self.teacher is not None and (
-            guide > 0 or self.imitating() or self.kickstart_coef() > 0)
-        self._consult_critic = self.critic is not None and self.imitating()
+        agreed = torch.zeros((), dtype=torch.long, device=device)
         # per step only the observations (and the teacher's probabilities) go to the device and
         # the actions come back; everything else stays there
-        memory = None if memory is None else memory.to(device)
-        mask = mask.to(device)
+        obs = carry.obs
+        memory = None if carry.memory is None else carry.memory.to(device)
+        mask = carry.mask.to(device)
         while True:
             obs_t = torch.from_numpy(obs)
             masked = None if memory is None else memory * mask[:, None]
-            actions, logprobs, behaviour, values, next_memory, teacher_probs, tc_values = \
-                self._act(obs, masked, guide)
-            st.add(obs_t, actions, values, logprobs, masked, mask, behaviour, teacher_probs,
-                   tc_values)
-            obs, rewards, term, trunc, final_obs, finished = self.vec.step(actions.cpu().numpy())
+            act = self._act(obs, masked, plan)
+            if act.agrees is not None:
+                agreed += act.agrees.sum()
+            st.add(obs_t, act.actions, act.values, act.logprobs, masked, mask,
+                   act.behaviour_logprobs, act.teacher_probs, act.tc_values)
+            obs, rewards, term, trunc, final_obs, finished = self.vec.step(
+                act.actions.cpu().numpy())
             next_obs = torch.from_numpy(obs).to(device, copy=True)
             bootstrap = torch.zeros(self.vec.num_envs, device=device)
             if final_obs:  # time-limit cuts: s' is the last obs (not the next episode's first)
@@ -326,7 +299,7 @@ class Trainer:
                 last = torch.from_numpy(np.stack([final_obs[i] for i in idx])).to(device)
                 next_obs[idx] = last
                 if self.cfg.timeout_value == "bootstrap":  # the cut is worth V_S(last obs)
-                    mem = None if next_memory is None else next_memory[idx]
+                    mem = None if act.memory is None else act.memory[idx]
                     with torch.no_grad():
                         _, v, _ = self.model(last, mem)
                     bootstrap[idx] = v
@@ -334,7 +307,7 @@ class Trainer:
             st.record(torch.from_numpy(rewards).to(device),
                       torch.from_numpy(term).float().to(device),
                       torch.from_numpy(trunc).float().to(device), bootstrap, next_obs)
-            memory = next_memory
+            memory = act.memory
             mask = torch.from_numpy(~ended).float().to(device)
             episodes.extend(finished)
             if (len(episodes) >= cfg.traj_per_itr and st.step * self.vec.num_envs
@@ -345,7 +318,8 @@ class Trainer:
                                            None if memory is None else memory * mask[:, None])
         st.compute_returns(last_values * mask, cfg.gamma, cfg.lam if cfg.gae else None,
                            normalise=cfg.adv_norm == "batch")
-        return obs, memory, mask, episodes
+        steps = st.step * self.vec.num_envs
+        return Carry(obs, memory, mask), Collected(episodes, steps, int(agreed) / steps)
 
     def _evaluate(self) -> dict[str, float]:
         result = evaluate(self.model, self.cfg.task, self.cfg.num_eval,
@@ -366,18 +340,18 @@ class Trainer:
         logger = RunLogger(self.run_dir, TRAIN_KEYS + TEST_KEYS,
                            resume_at=(self.counters["iteration"], self.counters["env_steps"])
                            if self.resumed else None)
-        obs = self.vec.reset()
-        memory = torch.zeros(cfg.num_envs, self.model.memory_size) if self.model.recurrent else None
-        mask = torch.ones(cfg.num_envs)
+        carry = Carry(self.vec.reset(), torch.zeros(cfg.num_envs, self.model.memory_size)
+                      if self.model.recurrent else None, torch.ones(cfg.num_envs))
         start = (self.counters["iteration"], self.counters["env_steps"], time.time())
         interrupts = Interrupts()
         try:
             with interrupts:
                 while not self._finished(self.counters):
                     t0 = time.time()
-                    obs, memory, mask, episodes = self.collect(obs, memory, mask)
+                    plan = self.plan()
+                    carry, collected = self.collect(carry, plan)
                     with interrupts.deferred():  # the iteration is committed whole or not at all
-                        self._commit(episodes, logger, t0, start)
+                        self._commit(plan, collected, logger, t0, start)
             # the last iteration saved the checkpoint; only then is the run marked finished
             (self.run_dir / FINISHED_NAME).write_text(json.dumps(self.counters) + "\n")
         except KeyboardInterrupt:
@@ -396,36 +370,30 @@ class Trainer:
             logger.close()
             self.vec.close()
 
-    def _commit(self, episodes: list[Episode], logger: RunLogger, t0: float,
+    def _commit(self, plan: IterationPlan, collected: Collected, logger: RunLogger, t0: float,
                 start: tuple[int, int, float]) -> None:
         """The rest of an iteration after its collection: the updates, the counters, the
         evaluation when due, the log row and the checkpoint when due."""
-        cfg, steps = self.cfg, self.storage.step * self.cfg.num_envs
+        cfg, steps, episodes = self.cfg, collected.steps, collected.episodes
         c = self.counters
-        imitating = self.imitating()
-        guide, ks = self.guidance_coef(), 0.0 if imitating else self.kickstart_coef()
-        self.algo.imitation, self.algo.ks_coef = imitating, ks
         extra = {}
         # encode the rollout once for every epoch of both networks (they share the encoding)
         self.storage.encode_observations(
-            self.model.encode, ("obs", "next_obs") if self._consult_critic else ("obs",))
-        if self._consult_critic:
+            self.model.encode, ("obs", "next_obs") if plan.consult_critic else ("obs",))
+        if plan.consult_critic:
             extra["Train/Teacher Critic Loss"] = self.critic_learner.update(
                 self.storage, self.model, self.minibatch_gen)
-        lr = self.learning_rate()
-        for group in self.algo.optimizer.param_groups:
-            group["lr"] = lr
-        extra["Train/Learning Rate"] = lr
-        losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen)
+        extra["Train/Learning Rate"] = plan.lr
+        losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen, plan)
         self._check_finite({**losses, **extra})
         if self.teacher is not None:
-            extra.update({"Train/Guidance Coef": guide, "Train/KS Coef": ks,
-                          "Train/Phase": 0.0 if imitating else 1.0})
-        if self._consult_teacher:
-            extra.update({"Train/Teacher Agreement": int(self._agree) / steps,
+            extra.update({"Train/Guidance Coef": plan.guide, "Train/KS Coef": plan.ks,
+                          "Train/Phase": plan.phase})
+        if plan.consult_teacher:
+            extra.update({"Train/Teacher Agreement": collected.agreement,
                           **teacher_scalars(self.teacher)})
         c["iteration"] += 1
-        c["imitation_iterations"] += int(imitating)
+        c["imitation_iterations"] += int(plan.imitating)
         c["env_steps"] += steps
         c["updates"] += gradient_steps
         c["episodes"] += len(episodes)

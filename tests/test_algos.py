@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from pathlib import Path
 
 import pytest
 import torch
 
+from algos.schedules import IterationPlan, guidance_coef, kickstart_coef
 from algos.storage import RolloutStorage
 from algos.teacher_critic import TeacherCriticLearner
-from algos.trainer import Trainer
+from algos.trainer import Carry, Trainer
 from main import main
 from models import ACModel, TeacherCritic
 from tests.conftest import TINY
+from tests.plans import rl_plan
 from utils.config import Config, imitation_iterations
 
 ALGO_KEYS = {
@@ -80,16 +83,20 @@ def test_schedules(tmp_path: Path):
     assert imitation_iterations(t.cfg) == 10  # n_itr / 10
     for itr, c in ((0, 1.0), (9, 1.0), (10, 0.5), (25, 0.25), (30, 0.125), (40, 0.0)):
         t.counters["iteration"] = itr
-        assert t.guidance_coef() == pytest.approx(c)
+        assert guidance_coef(t.cfg, t.counters) == pytest.approx(c)
     # one step of the kickstarting schedule per PPO-phase iteration, after the 10 imitation ones
     for itr, ks in ((10, 10.0), (110, 9.5), (1990, 0.1), (3009, 0.1), (3010, 0.0)):
         t.counters["iteration"] = itr
-        assert t.kickstart_coef() == pytest.approx(ks)
+        assert kickstart_coef(t.cfg, t.counters) == pytest.approx(ks)
+        assert t.plan().ks == pytest.approx(ks)  # after the imitation phase
     l4t = trainer(tmp_path, algo="llm4teach", **ITERATION_SCHEDULES)
-    assert l4t.guidance_coef() == 0 and l4t.kickstart_coef() == 10 and l4t.critic is None
+    first = l4t.plan()
+    assert first.guide == 0 and first.ks == 10 and not first.imitating and l4t.critic is None
+    assert first.consult_teacher and not first.consult_critic
     assert imitation_iterations(l4t.cfg) == 0
     ppo = trainer(tmp_path, algo="ppo")
-    assert ppo.teacher is None and ppo.kickstart_coef() == 0
+    assert ppo.teacher is None and ppo.plan() == IterationPlan(
+        lr=1e-3, imitating=False, guide=0.0, ks=0.0, consult_teacher=False, consult_critic=False)
 
 
 def test_schedules_as_fractions_of_the_budget(tmp_path: Path):
@@ -100,26 +107,30 @@ def test_schedules_as_fractions_of_the_budget(tmp_path: Path):
                                     (50_000, False, 0.0, 1.5), (80_000, False, 0.0, 0.0),
                                     (99_000, False, 0.0, 0.0)):
         t.counters["env_steps"] = steps
-        assert t.imitating() == imitating
-        assert t.guidance_coef() == pytest.approx(c)
-        assert t.kickstart_coef() == pytest.approx(ks)
+        plan = t.plan()
+        assert plan.imitating == imitating and plan.phase == (0.0 if imitating else 1.0)
+        assert plan.guide == pytest.approx(c)
+        assert kickstart_coef(t.cfg, t.counters) == pytest.approx(ks)
+        # no kickstarting while imitating: the imitation loss replaces the PPO loss
+        assert plan.ks == (0.0 if imitating else pytest.approx(ks))
     # the original's per-update ks schedule counts PPO iterations after a budget-based imitation
     t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation_frac=0.1,
                 guide_end_frac=0.0, ks_end_frac=0.0)
     t.counters.update(iteration=120, imitation_iterations=20, env_steps=50_000)
-    assert t.kickstart_coef() == pytest.approx(10 - 0.005 * 100)
+    assert t.plan().ks == pytest.approx(10 - 0.005 * 100)
 
 
 def test_guided_sampling_follows_the_teacher_and_records_the_behaviour_policy(tmp_path: Path):
     t = trainer(tmp_path, algo="ihac")
     obs = t.vec.reset()
-    t._consult_teacher = t._consult_critic = True  # what collect sets in the imitation phase
-    actions, logp, behaviour, _, _, teacher_probs, tc_values = t._act(obs, None, guide=1.0)
+    plan = t.plan()  # the imitation phase: the teacher and its critic consulted, c = 1
+    assert plan.consult_teacher and plan.consult_critic and plan.guide == 1.0
+    act = t._act(obs, None, plan)
     # the hard planner's one-hot dominates log(pi_T + 1e-8): the teacher's action is taken
-    assert (actions == teacher_probs.argmax(1)).all()
-    assert (behaviour > logp).all() and tc_values.shape == (2,)
-    _, logp0, behaviour0, *_ = t._act(obs, None, guide=0.0)
-    assert torch.allclose(logp0, behaviour0)
+    assert (act.actions == act.teacher_probs.argmax(1)).all()
+    assert (act.behaviour_logprobs > act.logprobs).all() and act.tc_values.shape == (2,)
+    unguided = t._act(obs, None, dataclasses.replace(plan, guide=0.0))
+    assert torch.allclose(unguided.logprobs, unguided.behaviour_logprobs)
 
 
 def test_the_teacher_and_its_critic_rest_once_their_phases_end(tmp_path: Path):
@@ -132,20 +143,22 @@ def test_the_teacher_and_its_critic_rest_once_their_phases_end(tmp_path: Path):
                                    (50_000, False, False)):
         calls.clear()
         t.counters["env_steps"] = steps
-        t.collect(t.vec.reset(), None, torch.ones(2))
+        plan = t.plan()
+        t.collect(Carry(t.vec.reset(), None, torch.ones(2)), plan)
         T = t.storage.step
         assert bool(calls) == teacher
         assert (t.storage.teacher_probs[:T].sum(-1) == 1).all() if teacher else \
             (t.storage.teacher_probs[:T] == 0).all()
         assert (t.storage.teacher_values[:T] != 0).any() == critic
-        assert t._consult_critic == critic
+        assert plan.consult_teacher == teacher and plan.consult_critic == critic
 
 
 @pytest.mark.parametrize("timeout_value", ["bootstrap", "zero"])
 def test_time_limit_cuts_are_bootstrapped_or_worth_zero(tmp_path: Path, timeout_value: str):
     t = trainer(tmp_path, algo="ppo", timeout_value=timeout_value)
     obs = t.vec.reset()
-    t.collect(obs, None, torch.ones(2))  # an untrained student: nearly every episode times out
+    # an untrained student: nearly every episode times out
+    t.collect(Carry(obs, None, torch.ones(2)), t.plan())
     st, T = t.storage, t.storage.step
     cut = st.truncated[:T].bool()
     assert cut.any()
@@ -188,7 +201,7 @@ def test_teacher_critic_update_uses_the_rollout(tmp_path: Path):
     t = trainer(tmp_path, algo="ihac")
     obs = t.vec.reset()
     mask = torch.ones(2)
-    t.collect(obs, None, mask)
+    t.collect(Carry(obs, None, mask), t.plan())
     assert isinstance(t.storage, RolloutStorage) and t.storage.teacher_probs[:t.storage.step].sum(
         -1).allclose(torch.ones(t.storage.step, 2))
     before = [p.clone() for p in t.critic.parameters()]
@@ -205,14 +218,13 @@ def test_a_rollout_encoded_once_updates_both_networks_as_encoding_every_minibatc
     runs = []
     for encode_once in (False, True):
         t = trainer(tmp_path / str(encode_once), algo="ihac")
-        t.collect(t.vec.reset(), None, torch.ones(2))
-        t.algo.imitation = False
+        t.collect(Carry(t.vec.reset(), None, torch.ones(2)), t.plan())
         if encode_once:
             t.storage.encode_observations(t.model.encode, ("obs", "next_obs"))
             assert t.storage.input_rows("obs", torch.arange(3)).dtype == torch.float32
         before = {k: v.clone() for k, v in t.critic.state_dict().items()}
         t.critic_learner.update(t.storage, t.model, t.minibatch_gen)
-        t.algo.update(t.storage, t.minibatch_gen)
+        t.algo.update(t.storage, t.minibatch_gen, rl_plan())
         runs.append((t.model.state_dict(), t.critic.state_dict()))
         assert any(not torch.equal(before[k], v) for k, v in t.critic.state_dict().items())
     (student, critic), (student_once, critic_once) = runs
@@ -227,9 +239,10 @@ def test_ratio_wrt_changes_the_policy_loss(tmp_path: Path):
     for ratio in ("behaviour", "student"):
         t = trainer(tmp_path / ratio, algo="ihac", ratio_wrt=ratio, imitation_frac=0.0,
                     imitation_itr=0)
-        t.collect(t.vec.reset(), None, torch.ones(2))
+        plan = t.plan()
+        t.collect(Carry(t.vec.reset(), None, torch.ones(2)), plan)
         mb = next(t.storage.minibatches(32, torch.Generator().manual_seed(0)))
-        losses[ratio] = t.algo.loss(mb)[1]["Policy Loss"]
+        losses[ratio] = t.algo.loss(mb, plan)[1]["Policy Loss"]
     assert losses["behaviour"] != losses["student"]
 
 

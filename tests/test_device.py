@@ -17,6 +17,7 @@ from algos.teacher_critic import TeacherCriticLearner
 from main import main
 from models import ACModel, TeacherCritic
 from tests.conftest import TINY
+from tests.plans import rl_plan
 from utils import precision
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from utils.config import Config
@@ -64,7 +65,7 @@ def host_reads_of_an_update(monkeypatch, batch_size: int, learner: str) -> int:
     with monkeypatch.context() as m:
         reads = HostReads(m)
         if learner == "ppo":
-            PPO(ACModel(OBS), cfg).update(st, gen)
+            PPO(ACModel(OBS), cfg).update(st, gen, rl_plan(cfg.lr))
         else:
             TeacherCriticLearner(TeacherCritic(OBS), cfg).update(st, ACModel(OBS), gen)
     return reads.count

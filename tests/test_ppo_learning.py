@@ -13,6 +13,7 @@ import torch
 from algos.ppo import PPO
 from algos.storage import RolloutStorage
 from models import ACModel
+from tests.plans import rl_plan
 from utils.config import Config
 
 OBS_SHAPE = (3, 3, 2)
@@ -62,7 +63,7 @@ def train_bandit(seed: int, iterations: int = 3) -> tuple[float, float]:
     before = p_right(model)
     for _ in range(iterations):
         collect(model, st, gen, 16)
-        ppo.update(st, gen)
+        ppo.update(st, gen, rl_plan(cfg.lr))
     return before, p_right(model)
 
 

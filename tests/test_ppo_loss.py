@@ -7,6 +7,7 @@ clipped value loss is the larger, an entropy bonus and a kickstarting term.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -14,7 +15,9 @@ import torch
 from torch import nn
 
 from algos.ppo import PPO
+from algos.schedules import IterationPlan
 from algos.storage import Minibatch
+from tests.plans import rl_plan
 from utils.config import Config
 
 CLIP, VALUE_COEF, ENTROPY_COEF, KS_COEF = 0.2, 0.5, 0.1, 2.0
@@ -66,7 +69,7 @@ def t(x) -> torch.Tensor:
     return torch.tensor(x, dtype=torch.float64)
 
 
-def build(ratio_wrt: str, ks: float = KS_COEF) -> tuple[PPO, Minibatch]:
+def build(ratio_wrt: str, ks: float = KS_COEF) -> tuple[PPO, Minibatch, IterationPlan]:
     n = len(SAMPLES)
     logits = [logits_row(i) for i in range(n)]
     new_logp = [log_softmax(logits[i])[ACTIONS[i]] for i in range(n)]
@@ -84,8 +87,7 @@ def build(ratio_wrt: str, ks: float = KS_COEF) -> tuple[PPO, Minibatch]:
     cfg = Config(task="SimpleDoorKey", clip=CLIP, value_coef=VALUE_COEF,
                  entropy_coef=ENTROPY_COEF, ratio_wrt=ratio_wrt).validate()
     ppo = PPO(TableModel(logits, [s[2] for s in SAMPLES]), cfg)
-    ppo.ks_coef = ks
-    return ppo, mb
+    return ppo, mb, rl_plan(ks=ks)
 
 
 def hand(clip_ratio: bool = True, value_max: bool = True) -> dict[str, float]:
@@ -120,8 +122,8 @@ def test_the_hand_computation_exercises_every_term():
 
 @pytest.mark.parametrize("ratio_wrt", ["behaviour", "student"])
 def test_ppo_loss_matches_the_hand_computation(ratio_wrt: str):
-    ppo, mb = build(ratio_wrt)
-    loss, stats = ppo.loss(mb)
+    ppo, mb, plan = build(ratio_wrt)
+    loss, stats = ppo.loss(mb, plan)
     expected = hand()
     for key in ("Policy Loss", "Value Loss", "Entropy", "Kickstart Loss"):
         assert stats[key] == pytest.approx(expected[key], rel=1e-9), key
@@ -131,11 +133,11 @@ def test_ppo_loss_matches_the_hand_computation(ratio_wrt: str):
 def test_decoupled_ppo_weights_the_clipped_student_surrogate():
     """--ratio_wrt decoupled: the ratio (and its clip) against the student at collection, each
     sample weighted by min(is_clip, pi_S_old / pi_B)."""
-    ppo, mb = build("student")
+    ppo, mb, plan = build("student")
     ppo.cfg.ratio_wrt, ppo.cfg.is_clip = "decoupled", 0.6
     shift = t([0.3 * (i + 1) for i in range(len(SAMPLES))])  # behaviour more likely than student
     mb = mb._replace(behaviour_logprobs=mb.logprobs + shift)
-    _, stats = ppo.loss(mb)
+    _, stats = ppo.loss(mb, plan)
     weights = [min(0.6, math.exp(-0.3 * (i + 1))) for i in range(len(SAMPLES))]
     assert weights[0] == 0.6 and weights[-1] < 0.6  # the truncation binds for some samples
     expected = 0.0
@@ -145,12 +147,12 @@ def test_decoupled_ppo_weights_the_clipped_student_surrogate():
     # with the behaviour equal to the student it is the student-ratio PPO loss
     same = mb._replace(behaviour_logprobs=mb.logprobs)
     ppo.cfg.is_clip = 1.0
-    assert ppo.loss(same)[1]["Policy Loss"] == pytest.approx(hand()["Policy Loss"], rel=1e-9)
+    assert ppo.loss(same, plan)[1]["Policy Loss"] == pytest.approx(hand()["Policy Loss"], rel=1e-9)
 
 
 def test_without_kickstarting_the_loss_has_no_teacher_term():
-    ppo, mb = build("behaviour", ks=0.0)
-    loss, stats = ppo.loss(mb)
+    ppo, mb, plan = build("behaviour", ks=0.0)
+    loss, stats = ppo.loss(mb, plan)
     expected = hand()
     assert "Kickstart Loss" not in stats
     assert loss.item() == pytest.approx(expected["total"] - KS_COEF * expected["Kickstart Loss"],
@@ -159,9 +161,9 @@ def test_without_kickstarting_the_loss_has_no_teacher_term():
 
 def test_the_gradient_raises_the_probability_of_actions_with_positive_advantage():
     """Inside the clip the policy gradient moves log pi(a|s) with the sign of A."""
-    ppo, mb = build("behaviour", ks=0.0)
+    ppo, mb, plan = build("behaviour", ks=0.0)
     ppo.cfg.entropy_coef = 0.0
-    loss, _ = ppo.loss(mb)
+    loss, _ = ppo.loss(mb, plan)
     loss.backward()
     grad = ppo.model.logits.grad
     for i in (4, 5):  # inside the clip: A > 0, A < 0
@@ -172,9 +174,9 @@ def test_the_gradient_raises_the_probability_of_actions_with_positive_advantage(
 
 
 def test_imitation_loss_matches_the_hand_computation():
-    ppo, mb = build("behaviour")
-    ppo.imitation = True
-    loss, stats = ppo.loss(mb)
+    ppo, mb, plan = build("behaviour")
+    plan = dataclasses.replace(plan, imitating=True, ks=0.0, consult_critic=True)
+    loss, stats = ppo.loss(mb, plan)
     n = len(SAMPLES)
     ce = sum(-sum(q * lp for q, lp in zip(teacher_row(i), log_softmax(logits_row(i)), strict=True))
              for i in range(n)) / n

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from algos.trainer import Trainer
+from algos.trainer import Carry, Trainer
+from tests.plans import rl_plan
 from utils.config import Config
 
 
@@ -15,8 +16,8 @@ def collected(tmp_path: Path, **kw) -> Trainer:
     cfg = Config(task="SimpleDoorKey", savedir="s", logdir=str(tmp_path), n_itr=10,
                  traj_per_itr=2, batch_size=32, num_envs=2, num_eval=1, **kw).validate()
     t = Trainer(cfg, 0, tmp_path / "s")
-    t.collect(t.vec.reset(), torch.zeros(2, t.model.memory_size) if t.model.recurrent else None,
-              torch.ones(2))
+    t.collect(Carry(t.vec.reset(), torch.zeros(2, t.model.memory_size) if t.model.recurrent
+                    else None, torch.ones(2)), t.plan())
     return t
 
 
@@ -27,8 +28,9 @@ def test_approx_kl_is_the_change_of_the_whole_update_against_the_collecting_stud
     t = collected(tmp_path, algo="ihac", imitation_frac=0.0, imitation_itr=0)
     st, T = t.storage, t.storage.step
     assert not torch.allclose(st.logprobs[:T], st.behaviour_logprobs[:T])
-    t.algo.ks_coef = t.kickstart_coef()
-    stats, steps = t.algo.update(st, t.minibatch_gen)
+    plan = t.plan()
+    assert not plan.imitating and plan.guide > 0 and plan.ks > 0
+    stats, steps = t.algo.update(st, t.minibatch_gen, plan)
     assert steps >= 3
     f = st.flat("obs", "actions", "logprobs")
     with torch.no_grad():
@@ -49,10 +51,8 @@ def test_approx_kl_is_the_change_of_the_whole_update_against_the_collecting_stud
 @pytest.mark.parametrize("recurrent", [False, True], ids=["cnn", "lstm"])
 def test_approx_kl_is_zero_when_the_update_changes_nothing(tmp_path: Path, recurrent: bool):
     t = collected(tmp_path, algo="ppo", recurrent=recurrent)
-    for group in t.algo.optimizer.param_groups:
-        group["lr"] = 0.0
     before = [p.clone() for p in t.model.parameters()]
-    stats, _ = t.algo.update(t.storage, t.minibatch_gen)
+    stats, _ = t.algo.update(t.storage, t.minibatch_gen, rl_plan(lr=0.0))
     assert all(torch.equal(a, b) for a, b in zip(before, t.model.parameters(), strict=True))
     # the student re-evaluated on the rollout (the LSTM from each sequence's stored memory)
     # reproduces its log-probs at collection
@@ -62,27 +62,27 @@ def test_approx_kl_is_zero_when_the_update_changes_nothing(tmp_path: Path, recur
 
 def test_target_kl_stops_the_epochs_early(tmp_path: Path):
     full = collected(tmp_path / "a", algo="ppo", epochs=4)
-    stats, steps = full.algo.update(full.storage, full.minibatch_gen)
+    stats, steps = full.algo.update(full.storage, full.minibatch_gen, full.plan())
     per_epoch = steps // 4
     assert stats["Epochs"] == 4 and per_epoch >= 2
     # a tiny target: the first epoch's later minibatches see the student moved past it, so the
     # other epochs are skipped
     early = collected(tmp_path / "b", algo="ppo", epochs=4, target_kl=1e-9)
-    stats, steps = early.algo.update(early.storage, early.minibatch_gen)
+    stats, steps = early.algo.update(early.storage, early.minibatch_gen, early.plan())
     assert stats["Epochs"] == 1 and steps == per_epoch
     # a target never reached changes nothing
     loose = collected(tmp_path / "c", algo="ppo", epochs=4, target_kl=10.0)
-    assert loose.algo.update(loose.storage, loose.minibatch_gen)[1] == 4 * per_epoch
+    assert loose.algo.update(loose.storage, loose.minibatch_gen, loose.plan())[1] == 4 * per_epoch
 
 
 def test_linear_learning_rate_reaches_zero_with_the_budget(tmp_path: Path):
     t = collected(tmp_path, algo="ppo", lr=1e-3, lr_schedule="linear", total_env_steps=10_000)
     for steps, lr in ((0, 1e-3), (2_500, 7.5e-4), (10_000, 0.0), (12_000, 0.0)):
         t.counters["env_steps"] = steps
-        assert t.learning_rate() == pytest.approx(lr)
+        assert t.plan().lr == pytest.approx(lr)
     # with no env-step budget: by iterations
     t = collected(tmp_path / "i", algo="ppo", lr=1e-3, lr_schedule="linear", total_env_steps=0,
                   imitation_frac=0.0, guide_end_frac=0.0, ks_end_frac=0.0)
     t.counters["iteration"] = 5
-    assert t.learning_rate() == pytest.approx(5e-4)
-    assert collected(tmp_path / "c", algo="ppo", lr_schedule="constant").learning_rate() == 1e-3
+    assert t.plan().lr == pytest.approx(5e-4)
+    assert collected(tmp_path / "c", algo="ppo", lr_schedule="constant").plan().lr == 1e-3

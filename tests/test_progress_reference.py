@@ -1,8 +1,12 @@
 """The same seed and flags give the same progress.csv on the CPU in fp32 as before the device and
 precision plumbing (issue: GPU training): learning is unchanged by anything that is not a flag.
 
-tests/data/progress_reference/ holds the progress.csv of three short runs made at commit 1cf5e04
-(before that change) with exactly the commands below. Wall-clock columns are left out; every
+tests/data/progress_reference/ holds the progress.csv of short runs made with exactly the
+commands below: ihac, llm4teach and ppo_recurrent at commit 1cf5e04 (before that change);
+ihac_iterations (the original's iteration-counted schedules, a linear learning rate over
+iterations) and ihac_decoupled (--ratio_wrt decoupled with --target_kl's early stop) at commit
+aabade9, before one iteration's plan was computed once and passed to the collection and the
+update (algos/schedules.py). Wall-clock columns are left out; every
 other column must agree (floats to a relative 1e-4, which absorbs CPU kernels that round
 differently, not a change of what is computed).
 """
@@ -22,7 +26,13 @@ COMMON = ["--task", "SimpleDoorKey", "--num_envs", "4", "--traj_per_itr", "4", "
           "64", "--eval_interval", "2", "--num_eval", "4", "--seed_list", "3"]
 RUNS = {"ihac": ["--algo", "ihac", "--total_env_steps", "2600"],
         "llm4teach": ["--algo", "llm4teach", "--total_env_steps", "2600"],
-        "ppo_recurrent": ["--algo", "ppo", "--recurrent", "--total_env_steps", "1200"]}
+        "ppo_recurrent": ["--algo", "ppo", "--recurrent", "--total_env_steps", "1200"],
+        "ihac_iterations": ["--algo", "ihac", "--total_env_steps", "0", "--n_itr", "12",
+                            "--imitation_itr", "3", "--guide_decay", "0.5",
+                            "--guide_decay_every", "2", "--ks_decrement", "2", "--ks_updates",
+                            "5", "--ks_min", "1", "--lr_schedule", "linear"],
+        "ihac_decoupled": ["--algo", "ihac", "--total_env_steps", "2600", "--ratio_wrt",
+                           "decoupled", "--target_kl", "0.01", "--guide_end_frac", "0"]}
 CLOCK = {"wall_time", "Train/SPS"}
 
 
