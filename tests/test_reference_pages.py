@@ -11,6 +11,7 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +54,39 @@ def test_every_repository_path_shown_exists() -> None:
     # (links inside docs/ are relative to docs/)
     missing = [p for p in sorted(paths) if not (ROOT / p).exists() and not (DOCS / p).exists()]
     assert not missing, f"shown but not there: {missing}"
+
+
+def _anchors(page: Path) -> set[str]:
+    """The #anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces to
+    hyphens."""
+    found, in_code = set(), False
+    for line in page.read_text().splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return found
+
+
+def test_every_relative_link_and_anchor_resolves() -> None:
+    """Markdown links between the pages and into the repository, relative to the page that
+    holds them (README.md at the root, the rest in docs/), and their #anchors."""
+    bad, seen = [], 0
+    for page in PAGES_SHOWN:
+        links = re.findall(r"\]\(([^)\s]+)\)", page.read_text())
+        seen += len(links)
+        for target in links:
+            if re.match(r"[a-z]+:", target):  # http:, https:, mailto:
+                continue
+            path, _, anchor = target.partition("#")
+            dest = (page.parent / path).resolve() if path else page
+            if not dest.exists():
+                bad.append(f"{page.name}: {target}")
+            elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
+                bad.append(f"{page.name}: {target} (no such heading)")
+    assert seen > 30  # the scan finds them
+    assert not bad, f"links that lead nowhere: {bad}"
 
 
 def _commands() -> list[list[str]]:
