@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from utils.config import Config, imitation_iterations
+from utils.config import TrainConfig, imitation_iterations
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class IterationPlan:
         return 0.0 if self.imitating else 1.0
 
 
-def learning_rate(cfg: Config, progress: Mapping[str, int]) -> float:
+def learning_rate(cfg: TrainConfig, progress: Mapping[str, int]) -> float:
     """--lr, or with --lr_schedule linear: --lr x the share of the budget still ahead
     (env steps if --total_env_steps is set, else iterations)."""
     if cfg.lr_schedule == "constant":
@@ -39,12 +39,12 @@ def learning_rate(cfg: Config, progress: Mapping[str, int]) -> float:
     return cfg.lr * max(0.0, 1 - done)
 
 
-def _remaining(cfg: Config, progress: Mapping[str, int], frac: float) -> float:
+def _remaining(cfg: TrainConfig, progress: Mapping[str, int], frac: float) -> float:
     """1 at env step 0, falling linearly to 0 at frac x total_env_steps (then 0)."""
     return max(0.0, 1 - progress["env_steps"] / (frac * cfg.total_env_steps))
 
 
-def imitating(cfg: Config, progress: Mapping[str, int]) -> bool:
+def imitating(cfg: TrainConfig, progress: Mapping[str, int]) -> bool:
     """IHAC's imitation phase: the first --imitation_frac of the env-step budget, or the first
     --imitation_itr iterations; never for the other algorithms."""
     if cfg.algo == "ihac" and cfg.imitation_frac:
@@ -52,7 +52,7 @@ def imitating(cfg: Config, progress: Mapping[str, int]) -> bool:
     return progress["iteration"] < imitation_iterations(cfg)
 
 
-def guidance_coef(cfg: Config, progress: Mapping[str, int]) -> float:
+def guidance_coef(cfg: TrainConfig, progress: Mapping[str, int]) -> float:
     """IHAC's c: linear from --guide_coef to 0 at --guide_end_frac of the budget, or
     guide_coef * guide_decay ** (iteration // guide_decay_every); 0 below --guide_min, and 0
     for the other algorithms."""
@@ -65,7 +65,7 @@ def guidance_coef(cfg: Config, progress: Mapping[str, int]) -> float:
     return c if c >= cfg.guide_min else 0.0
 
 
-def kickstart_coef(cfg: Config, progress: Mapping[str, int]) -> float:
+def kickstart_coef(cfg: TrainConfig, progress: Mapping[str, int]) -> float:
     """The kickstarting weight as the schedule has it (the imitation phase aside): linear from
     --ks_coef to 0 at --ks_end_frac of the budget, or ks_coef - ks_decrement per PPO-phase
     policy update, floored at ks_min, 0 after ks_updates. A policy update is one iteration's
@@ -83,7 +83,7 @@ def kickstart_coef(cfg: Config, progress: Mapping[str, int]) -> float:
     return max(cfg.ks_min, cfg.ks_coef - cfg.ks_decrement * u)
 
 
-def plan_iteration(cfg: Config, progress: Mapping[str, int]) -> IterationPlan:
+def plan_iteration(cfg: TrainConfig, progress: Mapping[str, int]) -> IterationPlan:
     """The plan of the iteration that starts at ``progress``."""
     imitation = imitating(cfg, progress)
     guide, ks = guidance_coef(cfg, progress), kickstart_coef(cfg, progress)

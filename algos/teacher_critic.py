@@ -12,7 +12,7 @@ from torch import nn
 
 from algos.storage import ENCODE_CHUNK, RolloutStorage
 from models import ACModel, TeacherCritic
-from utils.config import Config
+from utils.config import TrainConfig
 
 
 def cross_entropy(target_probs: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -21,7 +21,7 @@ def cross_entropy(target_probs: torch.Tensor, logits: torch.Tensor) -> torch.Ten
 
 
 class TeacherCriticLearner:
-    def __init__(self, critic: TeacherCritic, cfg: Config) -> None:
+    def __init__(self, critic: TeacherCritic, cfg: TrainConfig) -> None:
         self.critic, self.cfg = critic, cfg
         self.optimizer = torch.optim.Adam(critic.parameters(), lr=cfg.tc_lr, fused=True)
 

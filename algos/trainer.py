@@ -26,7 +26,7 @@ from utils.checkpoint import (
     previous_path,
     save_checkpoint,
 )
-from utils.config import Config
+from utils.config import RESUME_MUST_MATCH, TrainConfig
 from utils.errors import TrainingInterrupted, UserError
 from utils.interrupts import Interrupts
 from utils.logger import RunLogger
@@ -41,10 +41,6 @@ TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEY
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # NaN by design: no variance of the returns (every return equal) leaves nothing to explain
 NAN_IS_FINE = {"Explained Variance", "Train/Explained Variance"}
-# what must agree between a checkpoint and the command that resumes it
-RESUME_MUST_MATCH = ("task", "algo", "policy", "recurrent", "frame_stack", "obs_encoding",
-                     "ego_radius", "global_pool", "trunk_pool", "head_activation")
-
 
 @dataclass
 class Act:
@@ -102,7 +98,7 @@ def _changed_flag(saved: dict, flag: str, value: float) -> str | None:
 class Trainer:
     """Trains one student with one seed into ``run_dir``; resumes from its checkpoint if any."""
 
-    def __init__(self, cfg: Config, seed: int, run_dir: Path) -> None:
+    def __init__(self, cfg: TrainConfig, seed: int, run_dir: Path) -> None:
         self.cfg, self.seed, self.run_dir = cfg, seed, run_dir
         self.device = torch.device(cfg.device)
         torch.manual_seed(seed)
@@ -160,7 +156,7 @@ class Trainer:
             print(note, flush=True)
         saved = state["config"]
         for key in RESUME_MUST_MATCH:  # a key older checkpoints lack had its legacy default
-            had = saved.get(key, LEGACY_DEFAULTS.get(key, getattr(Config(), key)))
+            had = saved.get(key, LEGACY_DEFAULTS.get(key, getattr(TrainConfig(), key)))
             if had != getattr(self.cfg, key):
                 raise UserError(f"{self.run_dir} holds a run with --{key} {had}, not "
                                 f"{getattr(self.cfg, key)}: give --{key} {had} to resume it, or "

@@ -38,7 +38,7 @@ from models.encoding import ENCODINGS
 from planners import build_teacher
 from planners.oracle import OracleTeacher
 from planners.teacher import TeacherPolicy
-from utils.config import Config, flag_choices
+from utils.config import TrainConfig, flag_choices
 
 
 def collect(task: str, n_states: int, seed: int, labels: str = "teacher"
@@ -48,7 +48,7 @@ def collect(task: str, n_states: int, seed: int, labels: str = "teacher"
     if labels == "oracle":
         teacher = OracleTeacher(task)
     else:
-        teacher = build_teacher(Config(task=task, offline_planner=True), seed=seed)
+        teacher = build_teacher(TrainConfig(task=task, offline_planner=True), seed=seed)
     policy = TeacherPolicy(teacher, seed=seed)
     vec = VecEnv(task, 16, seed=seed)
     obs, states, labels = vec.reset(), [], []

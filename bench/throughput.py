@@ -21,13 +21,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from algos.trainer import Trainer
-from utils.config import Config
+from utils.config import TrainConfig
 
 
 def measure(task: str, num_envs: int, iterations: int, algo: str = "ppo") -> tuple[float, int]:
     """(end-to-end env steps/s, env steps) of ``iterations`` training iterations."""
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = Config(task=task, savedir="bench", logdir=tmp, algo=algo, num_envs=num_envs,
+        cfg = TrainConfig(task=task, savedir="bench", logdir=tmp, algo=algo, num_envs=num_envs,
                      n_itr=iterations, eval_interval=10**9, save_interval=10**9, num_eval=1,
                      print_interval=10**9).validate()
         trainer = Trainer(cfg, 0, Path(tmp) / "run")
@@ -38,7 +38,7 @@ def measure(task: str, num_envs: int, iterations: int, algo: str = "ppo") -> tup
 
 
 def main() -> None:
-    default = Config.__dataclass_fields__["num_envs"].default
+    default = TrainConfig.__dataclass_fields__["num_envs"].default
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="SimpleDoorKey")
     parser.add_argument("--num_envs", type=int, nargs="+", default=[1, default])

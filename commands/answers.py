@@ -24,7 +24,7 @@ from planners.answers import (
     write_answer_file,
 )
 from planners.mediator import concretize, enumerate_texts
-from utils.config import Config
+from utils.config import AnswersConfig
 from utils.errors import UserError
 
 # colours used to ask about abstract ColoredDoorKey texts
@@ -37,7 +37,7 @@ def _abstract(s: str, mapping: dict[str, str]) -> str:
     return s
 
 
-def run(cfg: Config) -> None:
+def run(cfg: AnswersConfig) -> None:
     out = Path(cfg.out) if cfg.out else Path(cfg.logdir) / "answers" / f"{cfg.task.lower()}.json"
     if not (cfg.llm_url or cfg.from_published):
         raise UserError("the answers command needs --llm_url (an OpenAI-compatible server) and/or "

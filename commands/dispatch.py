@@ -21,7 +21,7 @@ def run(argv: list[str]) -> int:
     """Run one command line (without the program name); its exit code. Every error a user can
     cause is one line on stderr, never a traceback."""
     try:
-        if argv[:1] == ["sweep"]:  # its own flags (sweep/plan.py), not one run's Config
+        if argv[:1] == ["sweep"]:  # its own flags (sweep/plan.py), not one run's config
             from commands.sweep import main as sweep
 
             sweep(argv[1:])
@@ -30,7 +30,8 @@ def run(argv: list[str]) -> int:
         if command in USES_TORCH:
             import torch
 
-            torch.set_num_threads(cfg.num_threads)
+            # answers has no --num_threads (no network of its own): one thread, as the default
+            torch.set_num_threads(getattr(cfg, "num_threads", 1))
         importlib.import_module(COMMANDS[command]).run(cfg)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

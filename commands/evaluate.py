@@ -14,7 +14,7 @@ from algos.evaluate import EvalResult, evaluate, run_episodes
 from envs import make_env
 from models import ACModel, network_options
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from utils.config import Config, config_from_dict
+from utils.config import EvalConfig, config_from_dict
 from utils.errors import TrainingInterrupted, UserError
 from utils.interrupts import Interrupts
 from utils.precision import describe as describe_precision
@@ -22,7 +22,7 @@ from utils.rundir import find_trained_runs, make_writable_dir, task_dir
 from utils.video import save_gif
 
 
-def run(cfg: Config) -> None:
+def run(cfg: EvalConfig) -> None:
     if cfg.eval_teacher or cfg.eval_meta_controller:
         evaluate_teacher(cfg)
     else:
@@ -49,13 +49,13 @@ def write_results(out: Path, summary: dict[str, Any], result: EvalResult) -> Non
         save_gif(out / f"episode_{k}.gif", frames)
 
 
-def _result_line(who: str, summary: dict[str, Any], cfg: Config, out: Path) -> str:
+def _result_line(who: str, summary: dict[str, Any], cfg: EvalConfig, out: Path) -> str:
     return (f"{who}: mean return {summary['Return Mean']:.3f}, mean length {summary['Eplen']:.1f}, "
             f"success rate {summary['Success Rate']:.2f} ({cfg.num_eval} episodes, "
             f"{'greedy' if cfg.deterministic else 'sampled'} actions) -> {out}")
 
 
-def load_student(run_dir: Path, task: str) -> tuple[ACModel, Config, dict[str, Any]]:
+def load_student(run_dir: Path, task: str) -> tuple[ACModel, EvalConfig, dict[str, Any]]:
     """(the trained student, built as its run configured it; that config; the checkpoint)."""
     state = load_checkpoint(run_dir / CHECKPOINT_NAME, task=task)
     trained = config_from_dict(state["config"])
@@ -66,7 +66,7 @@ def load_student(run_dir: Path, task: str) -> tuple[ACModel, Config, dict[str, A
     return model, trained, state
 
 
-def evaluate_students(cfg: Config) -> None:
+def evaluate_students(cfg: EvalConfig) -> None:
     runs = find_trained_runs(cfg.logdir, cfg.policy, cfg.task, cfg.loaddir)
     outs = [(run_dir.parent if len(runs) > 1 else run_dir) / cfg.savedir
             / (run_dir.name if len(runs) > 1 else "") for run_dir in runs]
@@ -95,7 +95,7 @@ def evaluate_students(cfg: Config) -> None:
               f"mean length {ln.mean():.1f}")
 
 
-def evaluate_teacher(cfg: Config) -> None:
+def evaluate_teacher(cfg: EvalConfig) -> None:
     from torch.utils.tensorboard import SummaryWriter
 
     from planners import build_teacher

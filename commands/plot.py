@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from utils.config import Config
+from utils.config import PlotConfig
 from utils.curves import load_runs, summarise, write_outputs
 from utils.errors import UserError
 from utils.rundir import make_writable_dir
 
 
-def run(cfg: Config) -> None:
+def run(cfg: PlotConfig) -> None:
     missing = [r for r in cfg.runs if not Path(r).exists()]
     if missing:
         raise UserError(f"--runs {missing[0]} does not exist")

@@ -11,10 +11,10 @@ import signal
 import threading
 
 from serving.server import LocalServer, ServerOptions
-from utils.config import Config
+from utils.config import ServeConfig
 
 
-def run(cfg: Config) -> None:
+def run(cfg: ServeConfig) -> None:
     server = LocalServer(ServerOptions(model=cfg.model, host=cfg.host, port=cfg.port,
                                        threads=cfg.threads, ctx_size=cfg.ctx_size,
                                        chat_template=cfg.chat_template, verbose=cfg.verbose))

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from algos.trainer import Trainer
 from utils.checkpoint import CHECKPOINT_NAME, FINISHED_NAME, previous_path
-from utils.config import Config
+from utils.config import TrainConfig
 from utils.precision import describe as describe_precision
 from utils.rundir import train_run_dirs
 from utils.runlock import RunLock
 
 
-def run(cfg: Config) -> None:
+def run(cfg: TrainConfig) -> None:
     run_dirs = train_run_dirs(cfg.logdir, cfg.policy, cfg.task, cfg.savedir, cfg.seed_list)
     for seed, run_dir in zip(cfg.seed_list, run_dirs, strict=True):
         train_one(cfg, seed, run_dir)
@@ -29,7 +29,7 @@ def _first_missing(path: Path) -> Path | None:
     return missing
 
 
-def train_one(cfg: Config, seed: int, run_dir: Path) -> None:
+def train_one(cfg: TrainConfig, seed: int, run_dir: Path) -> None:
     """Train (or resume) one seed in ``run_dir``, holding its lock throughout. A start that
     fails before anything was saved (a dead --llm_url, say) leaves nothing behind."""
     created = _first_missing(run_dir)
@@ -43,7 +43,7 @@ def train_one(cfg: Config, seed: int, run_dir: Path) -> None:
         raise
 
 
-def _train_one(cfg: Config, seed: int, run_dir: Path) -> None:
+def _train_one(cfg: TrainConfig, seed: int, run_dir: Path) -> None:
     with RunLock(run_dir):
         trainer = Trainer(cfg, seed, run_dir)
         print(describe_precision(trainer.device, cfg.precision), flush=True)

@@ -20,13 +20,15 @@ from planners.teacher import Teacher, TeacherConfig
 RECORD_NAME = "llm_answers.json"
 
 
-def build_planner(cfg, record_dir: Path | None = None) -> Planner:
-    """The planner the flags ask for; a live LLM records every answer in record_dir."""
+def build_planner(cfg, record_dir: Path | None = None, answers_file: str | None = None,
+                  uniform: bool = False) -> Planner:
+    """The planner the flags ask for (``cfg``: the task and the LLM flags); a live LLM records
+    every answer in record_dir."""
     shipped_path = SHIPPED_DIR / f"{cfg.task.lower()}.json"
     shipped = AnswerBook.load(cfg.task) if (shipped_path.exists() or not cfg.llm_url) else None
     book = None
-    if cfg.answers_file:
-        book = AnswerBook.load(cfg.task, Path(cfg.answers_file))
+    if answers_file:
+        book = AnswerBook.load(cfg.task, Path(answers_file))
     elif not cfg.llm_url:
         book = shipped
     llm = None
@@ -42,7 +44,7 @@ def build_planner(cfg, record_dir: Path | None = None) -> Planner:
         t: e["candidates"] for t, e in shipped.entries.items() if e.get("candidates")}
     record = llm is not None and record_dir is not None
     return Planner(cfg.task, book=book, llm=llm, n_ask=cfg.n_ask, choices=choices,
-                   uniform=cfg.uniform_planner,
+                   uniform=uniform,
                    record_path=(record_dir / RECORD_NAME) if record else None,
                    record_base=dict(book.entries) if (record and book is not None) else {})
 
@@ -53,4 +55,5 @@ def build_teacher(cfg, record_dir: Path | None = None, seed: int = 0) -> Teacher
     tcfg = TeacherConfig(soft=cfg.soft_planner, llm_noise=cfg.LLM_noise,
                          llm_noise_ratio=cfg.LLM_noise_ratio, pi_noise=cfg.pi_meta_controller_noise,
                          pi_noise_ratio=cfg.pi_meta_controller_noise_ratio)
-    return Teacher(cfg.task, build_planner(cfg, record_dir), tcfg, seed=seed)
+    planner = build_planner(cfg, record_dir, cfg.answers_file, cfg.uniform_planner)
+    return Teacher(cfg.task, planner, tcfg, seed=seed)

@@ -18,7 +18,7 @@ from main import main
 from models import ACModel, TeacherCritic
 from tests.conftest import TINY
 from tests.plans import rl_plan
-from utils.config import Config, imitation_iterations
+from utils.config import TrainConfig, imitation_iterations
 
 ALGO_KEYS = {
     "ihac": ["Train/Teacher Critic Loss", "Train/Imitation Loss", "Train/Value Align Loss",
@@ -71,7 +71,7 @@ ITERATION_SCHEDULES = {"total_env_steps": 0, "imitation_frac": 0.0, "guide_end_f
 
 
 def trainer(tmp_path: Path, **kw) -> Trainer:
-    cfg = Config(task="SimpleDoorKey", savedir="s", logdir=str(tmp_path), n_itr=100,
+    cfg = TrainConfig(task="SimpleDoorKey", savedir="s", logdir=str(tmp_path), n_itr=100,
                  traj_per_itr=2, batch_size=32, num_envs=2, num_eval=1, **kw).validate()
     return Trainer(cfg, 0, tmp_path / "s")
 
@@ -178,7 +178,7 @@ def fixed_batch(n: int = 64):
 
 
 def test_teacher_critic_learns_on_a_fixed_batch():
-    cfg = Config(task="SimpleDoorKey", tc_lr=1e-3)
+    cfg = TrainConfig(task="SimpleDoorKey", tc_lr=1e-3)
     critic = TeacherCritic((10, 10, 4))
     learner = TeacherCriticLearner(critic, cfg)
     student = ACModel((10, 10, 4))

@@ -20,7 +20,7 @@ from tests.conftest import TINY
 from tests.plans import rl_plan
 from utils import precision
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from utils.config import Config
+from utils.config import TrainConfig
 
 OBS = (10, 10, 4)
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
@@ -59,7 +59,7 @@ class HostReads:
 
 
 def host_reads_of_an_update(monkeypatch, batch_size: int, learner: str) -> int:
-    cfg = Config(task="SimpleDoorKey", batch_size=batch_size, epochs=2)
+    cfg = TrainConfig(task="SimpleDoorKey", batch_size=batch_size, epochs=2)
     st = rollout()
     gen = torch.Generator().manual_seed(0)
     with monkeypatch.context() as m:

@@ -14,7 +14,7 @@ from algos.ppo import PPO
 from algos.storage import RolloutStorage
 from models import ACModel
 from tests.plans import rl_plan
-from utils.config import Config
+from utils.config import TrainConfig
 
 OBS_SHAPE = (3, 3, 2)
 RIGHT = torch.tensor([2, 5])  # the rewarded action of context 0 and of context 1
@@ -56,7 +56,7 @@ def train_bandit(seed: int, iterations: int = 3) -> tuple[float, float]:
     """P(right action) before and after ``iterations`` of collection + PPO update."""
     torch.manual_seed(seed)
     model = ACModel(OBS_SHAPE)
-    cfg = Config(task="SimpleDoorKey", batch_size=64, lr=1e-3).validate()
+    cfg = TrainConfig(task="SimpleDoorKey", batch_size=64, lr=1e-3).validate()
     ppo = PPO(model, cfg)
     st = RolloutStorage(16, 16, OBS_SHAPE)
     gen = torch.Generator().manual_seed(seed)

@@ -18,7 +18,7 @@ from algos.ppo import PPO
 from algos.schedules import IterationPlan
 from algos.storage import Minibatch
 from tests.plans import rl_plan
-from utils.config import Config
+from utils.config import TrainConfig
 
 CLIP, VALUE_COEF, ENTROPY_COEF, KS_COEF = 0.2, 0.5, 0.1, 2.0
 
@@ -84,7 +84,7 @@ def build(ratio_wrt: str, ks: float = KS_COEF) -> tuple[PPO, Minibatch, Iteratio
         advantages=t([s[1] for s in SAMPLES]), memory=None, masks=None,
         behaviour_logprobs=t(behaviour), teacher_probs=t([teacher_row(i) for i in range(n)]),
         teacher_values=t([0.1 * i for i in range(n)]))
-    cfg = Config(task="SimpleDoorKey", clip=CLIP, value_coef=VALUE_COEF,
+    cfg = TrainConfig(task="SimpleDoorKey", clip=CLIP, value_coef=VALUE_COEF,
                  entropy_coef=ENTROPY_COEF, ratio_wrt=ratio_wrt).validate()
     ppo = PPO(TableModel(logits, [s[2] for s in SAMPLES]), cfg)
     return ppo, mb, rl_plan(ks=ks)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from utils.config import Config
+from utils.config import TrainConfig
 from utils.curves import Run
 from utils.summary import variant
 
@@ -109,7 +109,7 @@ def test_a_runs_variant_says_how_it_differs_from_todays_defaults(
         tmp_path: Path, task: str, label: str, settings: dict, expected: str):
     """summary.csv's variant column: a run counts as today's defaults only if it learnt with them
     (--ego_radius compared as the window the network saw)."""
-    cfg = {**Config(task=task).to_dict(), **settings}
+    cfg = {**TrainConfig(task=task).to_dict(), **settings}
     for key in [k for k, v in settings.items() if v is None]:
         del cfg[key]  # a run saved before the flag existed
     (tmp_path / "config.json").write_text(json.dumps(cfg))

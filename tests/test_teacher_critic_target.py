@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from algos.teacher_critic import TeacherCriticLearner, cross_entropy
-from utils.config import Config
+from utils.config import TrainConfig
 
 
 class ReadValue(nn.Module):
@@ -31,7 +31,7 @@ def observations(values: list[float]) -> torch.Tensor:
 
 
 def learner(gamma: float = 0.9, beta: float = 0.5, vmax: float = 2.0) -> TeacherCriticLearner:
-    cfg = Config(task="SimpleDoorKey", tc_gamma=gamma, tc_beta=beta, tc_vmax=vmax)
+    cfg = TrainConfig(task="SimpleDoorKey", tc_gamma=gamma, tc_beta=beta, tc_vmax=vmax)
     return TeacherCriticLearner(ReadValue(), cfg)
 
 

@@ -139,9 +139,9 @@ def test_variants_train_and_evaluate(logdir: Path, extra: list[str]):
 
 def test_env_seed_list_trains_on_those_rooms_only(logdir: Path):
     from algos.trainer import Trainer
-    from utils.config import Config
+    from utils.config import TrainConfig
 
-    cfg = Config(task="SimpleDoorKey", savedir="s", logdir=str(logdir), n_itr=1, traj_per_itr=2,
+    cfg = TrainConfig(task="SimpleDoorKey", savedir="s", logdir=str(logdir), n_itr=1, traj_per_itr=2,
                  batch_size=32, num_envs=2, num_eval=1, env_seed_list=[5, 6]).validate()
     trainer = Trainer(cfg, 0, logdir / "s")
     seen = []
@@ -158,10 +158,10 @@ def test_env_seed_list_trains_on_those_rooms_only(logdir: Path):
 
 def test_resume_takes_the_new_learning_rates_and_adam_eps(logdir: Path, capsys):
     from algos.trainer import Trainer
-    from utils.config import Config
+    from utils.config import TrainConfig
 
     def run(n_itr: int, **kw) -> Trainer:
-        cfg = Config(task="SimpleDoorKey", savedir="lr", logdir=str(logdir), algo="ihac",
+        cfg = TrainConfig(task="SimpleDoorKey", savedir="lr", logdir=str(logdir), algo="ihac",
                      n_itr=n_itr, traj_per_itr=2, batch_size=32, num_envs=2, num_eval=1,
                      lr_schedule="constant", **kw).validate()
         return Trainer(cfg, 0, logdir / "lr")

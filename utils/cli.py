@@ -1,4 +1,5 @@
-"""The command line over Config: one flag per field, errors as one line and exit code 2."""
+"""The command line over each command's config (utils/config.py COMMANDS): one flag per field,
+errors as one line and exit code 2."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dataclasses
 import sys
 from typing import Any, NoReturn
 
-from utils.config import ANSWERS, EVAL, PLOT, SERVE, TRAIN, Config
+from utils.config import COMMANDS, CommandConfig, TrainConfig
 from utils.presets import apply_preset
 
 
@@ -22,12 +23,10 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def _add_flags(parser: argparse.ArgumentParser, command: str, given_only: bool = False) -> None:
-    """One flag per Config field the command accepts; ``given_only``: parse only the flags on
-    the command line (every default is argparse.SUPPRESS)."""
-    for f in dataclasses.fields(Config):
+    """One flag per field of the command's config; ``given_only``: parse only the flags on the
+    command line (every default is argparse.SUPPRESS)."""
+    for f in dataclasses.fields(COMMANDS[command]):
         meta = f.metadata
-        if command not in meta["commands"]:
-            continue
         kwargs: dict[str, Any] = {"help": meta["help"], "default": f.default}
         if f.type in ("bool",):
             kwargs["action"] = "store_true"
@@ -43,7 +42,7 @@ def _add_flags(parser: argparse.ArgumentParser, command: str, given_only: bool =
             if meta.get("required"):
                 kwargs["required"] = True
             if (f.default is None and f.name in ("task", "savedir")) or (
-                    f.name == "loaddir" and command == EVAL):
+                    f.name == "loaddir" and command == "eval"):
                 kwargs["required"] = True
             if f.default not in (None, False) and not isinstance(f.default, tuple):
                 kwargs["help"] += f" (default: {f.default})"
@@ -60,10 +59,10 @@ def build_parser(given_only: bool = False) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="{train,eval,answers,plot,serve,sweep}",
                                 parser_class=OneLineParser)
     sub.required = True
-    helps = {TRAIN: "train a student", EVAL: "evaluate a trained student, or the teacher",
-             ANSWERS: "record teacher answers for every text of a task from an LLM",
-             PLOT: "eval-success curves, CSV and table of several runs",
-             SERVE: "a local OpenAI-compatible LLM server (llama.cpp) to pass as --llm_url"}
+    helps = {"train": "train a student", "eval": "evaluate a trained student, or the teacher",
+             "answers": "record teacher answers for every text of a task from an LLM",
+             "plot": "eval-success curves, CSV and table of several runs",
+             "serve": "a local OpenAI-compatible LLM server (llama.cpp) to pass as --llm_url"}
     for command, text in helps.items():
         _add_flags(sub.add_parser(command, help=text), command, given_only)
     # listed for --help only: main.py hands `sweep` to sweep/plan.py's parser
@@ -72,18 +71,17 @@ def build_parser(given_only: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-def parse_config(argv: list[str] | None = None) -> tuple[str, Config]:
-    """Parse the command line into (command, validated Config)."""
+def parse_config(argv: list[str] | None = None) -> tuple[str, CommandConfig]:
+    """Parse the command line into (command, the command's validated config)."""
     args = vars(build_parser().parse_args(argv))
     given = set(vars(build_parser(given_only=True).parse_args(argv))) - {"command"}
     command = args.pop("command")
-    cfg = Config()
-    for k, v in args.items():
-        setattr(cfg, k, v)
-    if command == TRAIN:
-        apply_preset(cfg, given)
+    cfg = COMMANDS[command](**args)
+    notes = apply_preset(cfg, given) if isinstance(cfg, TrainConfig) else []
     cfg.validate()
-    if command == TRAIN:  # before anything is written: a rollout this machine cannot hold
+    for note in notes:  # after validation: a refused command prints only its error
+        print(note, flush=True)
+    if isinstance(cfg, TrainConfig):  # before anything is written: a rollout this machine cannot hold
         from envs import make_env
 
         cfg.check_memory(make_env(cfg.task).observation_space.shape)

@@ -22,9 +22,12 @@ SCHEDULE_FLAGS = {"imitation_frac": ("imitation_itr",),
                   "ks_end_frac": ("ks_decrement", "ks_min", "ks_updates")}
 
 
-def apply_preset(cfg: Any, given: set[str]) -> None:
+def apply_preset(cfg: Any, given: set[str]) -> list[str]:
     """Fill in --preset's values, then let iteration-counted schedules given on the command
-    line replace the default fractions of the budget; flags in ``given`` are never changed."""
+    line replace the default fractions of the budget; flags in ``given`` are never changed.
+    Returns a line for each schedule so replaced, to be said at start (config.json records the
+    fraction as 0)."""
+    notes = []
     if cfg.preset == "original":
         for name, value in ORIGINAL_PRESET.items():
             if name not in given:
@@ -36,4 +39,8 @@ def apply_preset(cfg: Any, given: set[str]) -> None:
         if frac in given and getattr(cfg, frac):
             raise UserError(f"--{frac} and {' '.join(explicit)} are two schedules for one "
                             "thing: give one of them")
+        if getattr(cfg, frac):
+            notes.append(f"{' '.join(explicit)} given: that schedule counts iterations, so "
+                         f"--{frac} is 0 (not {getattr(cfg, frac):g} of the budget)")
         setattr(cfg, frac, 0.0)
+    return notes

@@ -76,23 +76,24 @@ def metrics_page() -> str:
 
 
 def flags_page() -> str:
-    from utils.config import Config
+    from utils.config import COMMANDS
 
     lines = ["# Flags", "",
              "Written by `python -m utils.reference_pages` from `utils/config.py` (each flag's "
              "help, default and the commands that take it). `main.py sweep` has flags of its "
              "own (`python main.py sweep --help`) and passes what follows `--` to each run's "
              "`train`.", "", "| flag | default | commands | meaning |", "|---|---|---|---|"]
-    for f in dataclasses.fields(Config):
+    rows: dict[tuple[str, str], tuple[dataclasses.Field, list[str]]] = {}
+    for command, config in COMMANDS.items():  # a flag once per meaning (--out has two)
+        for f in dataclasses.fields(config):
+            rows.setdefault((f.name, f.metadata["help"]), (f, []))[1].append(command)
+    for f, commands in rows.values():
         meta = f.metadata
-        if "help" not in meta:
-            continue
         choices = f" (one of: {', '.join(map(str, meta['choices']))})" if meta.get(
             "choices") else ""
         default = "" if f.default is None else f"`{f.default}`"
         help_text = (meta["help"] + choices).replace("|", "\\|")
-        lines.append(f"| `--{f.name}` | {default} | {', '.join(meta['commands'])} | "
-                     f"{help_text} |")
+        lines.append(f"| `--{f.name}` | {default} | {', '.join(commands)} | {help_text} |")
     return "\n".join(lines) + "\n"
 
 

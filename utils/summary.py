@@ -16,7 +16,7 @@ from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
-from utils.config import TRAIN, Config
+from utils.config import TrainConfig
 from utils.curves import Run, load_runs, summarise
 from utils.presets import LEGACY_DEFAULTS, ORIGINAL_PRESET
 
@@ -101,9 +101,8 @@ def variant(run: Run) -> str:
     when it ran. --ego_radius is compared as the window the network saw."""
     saved = json.loads((run.path / "config.json").read_text())
     cfg = {**LEGACY_DEFAULTS, **saved}  # what _config gives, with the saved keys kept apart
-    have, want = _effective(cfg), _effective({**Config().to_dict(), "task": cfg["task"]})
-    settings = [k for k, field in Config.__dataclass_fields__.items()
-                if TRAIN in field.metadata["commands"] and k not in NOT_SETTINGS]
+    have, want = _effective(cfg), _effective({**TrainConfig().to_dict(), "task": cfg["task"]})
+    settings = [k for k in TrainConfig.__dataclass_fields__ if k not in NOT_SETTINGS]
     differ = [k for k in settings if have.get(k, want[k]) != want[k]]
     if not differ:
         return ""
