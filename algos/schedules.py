@@ -8,10 +8,12 @@ which read nothing else about the phase.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from utils.config import TrainConfig, imitation_iterations
+from utils.config import TrainConfig
+from utils.schedule_flags import Linear, parse_guidance, parse_imitation, parse_kickstart
 
 
 @dataclass(frozen=True)
@@ -39,48 +41,68 @@ def learning_rate(cfg: TrainConfig, progress: Mapping[str, int]) -> float:
     return cfg.lr * max(0.0, 1 - done)
 
 
-def _remaining(cfg: TrainConfig, progress: Mapping[str, int], frac: float) -> float:
-    """1 at env step 0, falling linearly to 0 at frac x total_env_steps (then 0)."""
-    return max(0.0, 1 - progress["env_steps"] / (frac * cfg.total_env_steps))
+def _remaining(cfg: TrainConfig, progress: Mapping[str, int], schedule: Linear) -> float:
+    """1 at the start, falling linearly to 0 at ``schedule.end`` of the budget (env steps of
+    --total_env_steps, or iterations of --n_itr without an env-step budget), then 0."""
+    if cfg.total_env_steps:
+        return max(0.0, 1 - progress["env_steps"] / (schedule.end * cfg.total_env_steps))
+    return max(0.0, 1 - progress["iteration"] / (schedule.end * cfg.n_itr))
+
+
+def imitation_iterations(cfg: TrainConfig) -> int | None:
+    """The imitation phase's length in iterations (0 for the other algorithms), or None when it
+    is a fraction of an env-step budget (the trainer counts its iterations then)."""
+    span = parse_imitation(cfg.imitation)
+    if cfg.algo != "ihac":
+        return 0
+    if span.iterations is not None:
+        return span.iterations
+    if cfg.total_env_steps:
+        return None
+    return math.floor(round(span.fraction * cfg.n_itr, 9))
 
 
 def imitating(cfg: TrainConfig, progress: Mapping[str, int]) -> bool:
-    """IHAC's imitation phase: the first --imitation_frac of the env-step budget, or the first
-    --imitation_itr iterations; never for the other algorithms."""
-    if cfg.algo == "ihac" and cfg.imitation_frac:
-        return progress["env_steps"] < cfg.imitation_frac * cfg.total_env_steps
-    return progress["iteration"] < imitation_iterations(cfg)
+    """IHAC's imitation phase (--imitation): its first fraction of the budget or its first
+    iterations; never for the other algorithms."""
+    n = imitation_iterations(cfg)
+    if n is None:
+        return progress["env_steps"] < parse_imitation(cfg.imitation).fraction * \
+            cfg.total_env_steps
+    return progress["iteration"] < n
 
 
 def guidance_coef(cfg: TrainConfig, progress: Mapping[str, int]) -> float:
-    """IHAC's c: linear from --guide_coef to 0 at --guide_end_frac of the budget, or
-    guide_coef * guide_decay ** (iteration // guide_decay_every); 0 below --guide_min, and 0
-    for the other algorithms."""
+    """IHAC's c (--guidance): linear from --guide_coef to 0 at a fraction of the budget, or
+    guide_coef * D ** (iteration // K); 0 below --guide_min, and 0 for the other algorithms."""
     if cfg.algo != "ihac":
         return 0.0
-    if cfg.guide_end_frac:
-        c = cfg.guide_coef * _remaining(cfg, progress, cfg.guide_end_frac)
+    schedule = parse_guidance(cfg.guidance)
+    if isinstance(schedule, Linear):
+        c = cfg.guide_coef * _remaining(cfg, progress, schedule)
     else:
-        c = cfg.guide_coef * cfg.guide_decay ** (progress["iteration"] // cfg.guide_decay_every)
+        c = cfg.guide_coef * schedule.factor ** (progress["iteration"] // schedule.every)
     return c if c >= cfg.guide_min else 0.0
 
 
 def kickstart_coef(cfg: TrainConfig, progress: Mapping[str, int]) -> float:
-    """The kickstarting weight as the schedule has it (the imitation phase aside): linear from
-    --ks_coef to 0 at --ks_end_frac of the budget, or ks_coef - ks_decrement per PPO-phase
-    policy update, floored at ks_min, 0 after ks_updates. A policy update is one iteration's
-    PPO epochs, as in the original (its update_policy() steps the schedule once), not one
-    minibatch gradient step. 0 without a teacher."""
+    """The kickstarting weight as --kickstart has it (the imitation phase aside): linear from
+    --ks_coef to 0 at a fraction of the budget, or ks_coef - S per PPO-phase policy update,
+    never below MIN, 0 after U updates. A policy update is one iteration's PPO epochs, as in the
+    original (its update_policy() steps the schedule once), not one minibatch gradient step.
+    0 without a teacher."""
     if cfg.algo == "ppo":
         return 0.0
-    if cfg.ks_end_frac:
-        return cfg.ks_coef * _remaining(cfg, progress, cfg.ks_end_frac)
-    imitated = (progress["imitation_iterations"] if cfg.imitation_frac
-                else imitation_iterations(cfg))
+    schedule = parse_kickstart(cfg.kickstart)
+    if isinstance(schedule, Linear):
+        return cfg.ks_coef * _remaining(cfg, progress, schedule)
+    imitated = imitation_iterations(cfg)
+    if imitated is None:
+        imitated = progress["imitation_iterations"]
     u = max(0, progress["iteration"] - imitated)
-    if u >= cfg.ks_updates:
+    if u >= schedule.updates:
         return 0.0
-    return max(cfg.ks_min, cfg.ks_coef - cfg.ks_decrement * u)
+    return max(schedule.floor, cfg.ks_coef - schedule.decrement * u)
 
 
 def plan_iteration(cfg: TrainConfig, progress: Mapping[str, int]) -> IterationPlan:

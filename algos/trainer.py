@@ -32,7 +32,7 @@ from utils.interrupts import Interrupts
 from utils.logger import RunLogger
 from utils.plots import plot_run
 from utils.precision import describe as describe_precision
-from utils.presets import LEGACY_DEFAULTS
+from utils.presets import upgrade
 from utils.rundir import make_writable_dir
 
 TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEYS, "Guidance Coef",
@@ -155,8 +155,9 @@ class Trainer:
         if note:
             print(note, flush=True)
         saved = state["config"]
-        for key in RESUME_MUST_MATCH:  # a key older checkpoints lack had its legacy default
-            had = saved.get(key, LEGACY_DEFAULTS.get(key, getattr(TrainConfig(), key)))
+        had_flags = upgrade(saved)  # a key older checkpoints lack had its legacy default
+        for key in RESUME_MUST_MATCH:
+            had = had_flags.get(key, getattr(TrainConfig(), key))
             if had != getattr(self.cfg, key):
                 raise UserError(f"{self.run_dir} holds a run with --{key} {had}, not "
                                 f"{getattr(self.cfg, key)}: give --{key} {had} to resume it, or "

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from algos.schedules import IterationPlan, guidance_coef, kickstart_coef
+from algos.schedules import IterationPlan, guidance_coef, imitation_iterations, kickstart_coef
 from algos.storage import RolloutStorage
 from algos.teacher_critic import TeacherCriticLearner
 from algos.trainer import Carry, Trainer
@@ -18,7 +18,7 @@ from main import main
 from models import ACModel, TeacherCritic
 from tests.conftest import TINY
 from tests.plans import rl_plan
-from utils.config import TrainConfig, imitation_iterations
+from utils.config import TrainConfig
 
 ALGO_KEYS = {
     "ihac": ["Train/Teacher Critic Loss", "Train/Imitation Loss", "Train/Value Align Loss",
@@ -37,7 +37,7 @@ def rows(run: Path) -> list[dict[str, str]]:
 @pytest.mark.parametrize("algo", list(ALGO_KEYS))
 def test_tiny_run_logs_finite_losses_and_its_checkpoint_evaluates(algo: str, logdir: Path):
     args = ["train", "--task", "SimpleDoorKey", "--savedir", algo, "--algo", algo, "--logdir",
-            str(logdir), *TINY, "--n_itr", "3", "--imitation_itr", "1", "--ks_decrement", "2"]
+            str(logdir), *TINY, "--n_itr", "3", "--imitation", "1itr", "--kickstart", "step:2/0.1/3000"]
     assert main(args) == 0
     run = logdir / "ppo" / "simpledoorkey" / algo
     table = rows(run)
@@ -66,8 +66,7 @@ def test_same_seed_same_first_iteration(algo: str, logdir: Path):
     assert keys and [a[k] for k in keys] == [b[k] for k in keys]
 
 
-ITERATION_SCHEDULES = {"total_env_steps": 0, "imitation_frac": 0.0, "guide_end_frac": 0.0,
-                       "ks_end_frac": 0.0}
+ITERATION_SCHEDULES = {"total_env_steps": 0, "kickstart": "step:0.005/0.1/3000"}
 
 
 def trainer(tmp_path: Path, **kw) -> Trainer:
@@ -78,7 +77,7 @@ def trainer(tmp_path: Path, **kw) -> Trainer:
 
 def test_schedules(tmp_path: Path):
     # the original's iteration-counted schedules (--preset original)
-    t = trainer(tmp_path, algo="ihac", guide_decay=0.5, guide_decay_every=10, guide_min=0.1,
+    t = trainer(tmp_path, algo="ihac", guidance="decay:0.5/10", guide_min=0.1,
                 **ITERATION_SCHEDULES)
     assert imitation_iterations(t.cfg) == 10  # n_itr / 10
     for itr, c in ((0, 1.0), (9, 1.0), (10, 0.5), (25, 0.25), (30, 0.125), (40, 0.0)):
@@ -100,8 +99,8 @@ def test_schedules(tmp_path: Path):
 
 
 def test_schedules_as_fractions_of_the_budget(tmp_path: Path):
-    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation_frac=0.1,
-                guide_end_frac=0.5, ks_end_frac=0.8, ks_coef=4.0)
+    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation="0.1",
+                guidance="linear:0.5", kickstart="linear:0.8", ks_coef=4.0)
     for steps, imitating, c, ks in ((0, True, 1.0, 4.0), (9_999, True, 0.80002, 3.50005),
                                     (10_000, False, 0.8, 3.5), (25_000, False, 0.5, 2.75),
                                     (50_000, False, 0.0, 1.5), (80_000, False, 0.0, 0.0),
@@ -114,8 +113,8 @@ def test_schedules_as_fractions_of_the_budget(tmp_path: Path):
         # no kickstarting while imitating: the imitation loss replaces the PPO loss
         assert plan.ks == (0.0 if imitating else pytest.approx(ks))
     # the original's per-update ks schedule counts PPO iterations after a budget-based imitation
-    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation_frac=0.1,
-                guide_end_frac=0.0, ks_end_frac=0.0)
+    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation="0.1",
+                kickstart="step:0.005/0.1/3000")
     t.counters.update(iteration=120, imitation_iterations=20, env_steps=50_000)
     assert t.plan().ks == pytest.approx(10 - 0.005 * 100)
 
@@ -134,8 +133,8 @@ def test_guided_sampling_follows_the_teacher_and_records_the_behaviour_policy(tm
 
 
 def test_the_teacher_and_its_critic_rest_once_their_phases_end(tmp_path: Path):
-    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation_frac=0.1,
-                guide_end_frac=0.2, ks_end_frac=0.5)
+    t = trainer(tmp_path, algo="ihac", total_env_steps=100_000, imitation="0.1",
+                guidance="linear:0.2", kickstart="linear:0.5")
     calls = []
     ask = t.teacher.batch_probs
     t.teacher.batch_probs = lambda obs: calls.append(len(obs)) or ask(obs)
@@ -237,8 +236,7 @@ def test_a_rollout_encoded_once_updates_both_networks_as_encoding_every_minibatc
 def test_ratio_wrt_changes_the_policy_loss(tmp_path: Path):
     losses = {}
     for ratio in ("behaviour", "student"):
-        t = trainer(tmp_path / ratio, algo="ihac", ratio_wrt=ratio, imitation_frac=0.0,
-                    imitation_itr=0)
+        t = trainer(tmp_path / ratio, algo="ihac", ratio_wrt=ratio, imitation="0")
         plan = t.plan()
         t.collect(Carry(t.vec.reset(), None, torch.ones(2)), plan)
         mb = next(t.storage.minibatches(32, torch.Generator().manual_seed(0)))

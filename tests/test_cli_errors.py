@@ -159,13 +159,11 @@ def test_atomic_save_keeps_the_old_checkpoint_when_writing_fails(tmp_path: Path,
 
 
 @pytest.mark.parametrize("args,named", [
-    (["--total_env_steps", "0", "--imitation_frac", "0", "--guide_end_frac", "0",
-      "--ks_end_frac", "0.5"], "--ks_end_frac 0.5 is a fraction of --total_env_steps"),
-    (["--total_env_steps", "1000", "--guide_end_frac", "1.5"], "--guide_end_frac 1.5"),
-    (["--total_env_steps", "1000", "--imitation_frac", "0.3", "--ks_end_frac", "0.2"],
-     "--ks_end_frac 0.2")])
-def test_schedule_fractions_need_a_budget_and_order(capsys, logdir: Path, args: list[str],
-                                                    named: str):
+    (["--total_env_steps", "1000", "--guidance", "linear:1.5"], "--guidance 'linear:1.5'"),
+    (["--total_env_steps", "1000", "--imitation", "0.3", "--kickstart", "linear:0.2"],
+     "--kickstart linear:0.2 must end after --imitation 0.3")])
+def test_schedule_fractions_are_fractions_in_order(capsys, logdir: Path, args: list[str],
+                                                   named: str):
     code, err = run_main(capsys, ["train", "--task", "SimpleDoorKey", "--savedir", "x",
                                   "--logdir", str(logdir), *args])
     assert code == 2 and named in one_line(err)

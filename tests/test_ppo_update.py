@@ -25,7 +25,7 @@ def test_approx_kl_is_the_change_of_the_whole_update_against_the_collecting_stud
         tmp_path: Path):
     # ihac with guidance: the actions come from the guided mixture, but the KL and the clip
     # fraction measure how far the student moved from itself at collection
-    t = collected(tmp_path, algo="ihac", imitation_frac=0.0, imitation_itr=0)
+    t = collected(tmp_path, algo="ihac", imitation="0")
     st, T = t.storage, t.storage.step
     assert not torch.allclose(st.logprobs[:T], st.behaviour_logprobs[:T])
     plan = t.plan()
@@ -82,7 +82,7 @@ def test_linear_learning_rate_reaches_zero_with_the_budget(tmp_path: Path):
         assert t.plan().lr == pytest.approx(lr)
     # with no env-step budget: by iterations
     t = collected(tmp_path / "i", algo="ppo", lr=1e-3, lr_schedule="linear", total_env_steps=0,
-                  imitation_frac=0.0, guide_end_frac=0.0, ks_end_frac=0.0)
+                  kickstart="step:0.005/0.1/3000")
     t.counters["iteration"] = 5
     assert t.plan().lr == pytest.approx(5e-4)
     assert collected(tmp_path / "c", algo="ppo", lr_schedule="constant").plan().lr == 1e-3

@@ -19,39 +19,53 @@ BASE = ["train", "--task", "SimpleDoorKey", "--savedir", "x"]
 
 def settings(*flags: str) -> tuple:
     cfg = parse_config([*BASE, *flags])[1]
-    return (cfg.obs_encoding, cfg.lr_schedule, cfg.total_env_steps, cfg.imitation_frac,
-            cfg.guide_end_frac, cfg.ks_end_frac, cfg.trunk_pool)
+    return (cfg.obs_encoding, cfg.lr_schedule, cfg.total_env_steps, cfg.imitation, cfg.guidance,
+            cfg.kickstart, cfg.trunk_pool)
 
 
 def test_the_defaults_hand_the_student_over_within_the_budget():
-    assert settings() == ("egocentric", "linear", 300_000, 0.1, 0.3, 0.5, "none")
+    assert settings() == ("egocentric", "linear", 300_000, "0.1", "linear:0.3", "linear:0.5",
+                          "none")
 
 
 def test_preset_original_restores_the_originals_settings_and_given_flags_win():
-    assert settings("--preset", "original") == ("raw", "constant", 0, 0.0, 0.0, 0.0, "none")
+    assert settings("--preset", "original") == ("raw", "constant", 0, "0.1", "decay:0.99/10",
+                                                "step:0.005/0.1/3000", "none")
     assert settings("--trunk_pool", "max", "--preset", "original")[-1] == "max"
     assert settings("--preset", "original", "--obs_encoding", "onehot", "--total_env_steps",
-                    "5000", "--ks_end_frac", "0.4", "--trunk_pool", "max") == (
-        "onehot", "constant", 5000, 0.0, 0.0, 0.4, "max")
+                    "5000", "--kickstart", "linear:0.4", "--trunk_pool", "max") == (
+        "onehot", "constant", 5000, "0.1", "decay:0.99/10", "linear:0.4", "max")
 
 
-def test_an_iteration_schedule_given_explicitly_replaces_its_fraction():
-    assert settings("--imitation_itr", "20") == ("egocentric", "linear", 300_000, 0.0, 0.3, 0.5,
-                                                 "none")
-    assert settings("--guide_decay", "0.9", "--ks_updates", "100")[3:6] == (0.1, 0.0, 0.0)
+def test_the_originals_imitation_is_a_tenth_of_its_iterations():
+    """--preset original has no env-step budget: --imitation 0.1 is then a tenth of --n_itr, as
+    the original's n_itr / 10; with a budget it is a tenth of the env steps."""
+    from algos.schedules import imitation_iterations
+
+    assert imitation_iterations(parse_config([*BASE, "--preset", "original"])[1]) == 2000
+    assert imitation_iterations(parse_config([*BASE, "--preset", "original", "--n_itr",
+                                              "37"])[1]) == 3
+    assert imitation_iterations(parse_config([*BASE, "--imitation", "30itr"])[1]) == 30
+    assert imitation_iterations(parse_config(BASE)[1]) is None  # counted in env steps
 
 
 @pytest.mark.parametrize("flags, expected", [
-    (["--imitation_itr", "5", "--imitation_frac", "0.2"],
-     "--imitation_frac and --imitation_itr are two schedules for one thing"),
-    (["--total_env_steps", "0"], "--imitation_frac 0.1 is a fraction of --total_env_steps, "
-                                 "which is 0"),
+    (["--imitation_itr", "5"], "--imitation_itr is gone: each schedule is one flag now, "
+                               "--imitation Nitr"),
+    (["--ks_end_frac=0.4"], "--ks_end_frac is gone: each schedule is one flag now, "
+                            "--kickstart linear:F"),
+    (["--kickstart", "linear:0.1", "--imitation", "0.2"],
+     "--kickstart linear:0.1 must end after --imitation 0.2"),
+    (["--guidance", "decay:0.9"], "--guidance 'decay:0.9' is invalid: give linear:F"),
+    (["--imitation=-3itr"], "--imitation '-3itr' is invalid"),
+    (["--kickstart", "step:0.1/0/nan"], "--kickstart 'step:0.1/0/nan' is invalid"),
 ])
-def test_contradicting_schedules_are_one_clear_error(capsys, tmp_path: Path, flags, expected):
+def test_schedules_given_wrongly_are_one_clear_error(capsys, tmp_path: Path, flags, expected):
     code = main([*BASE, "--logdir", str(tmp_path), *flags])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("error:") and "\n" not in err
     assert expected in err
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
 
 
 def test_a_run_saved_before_the_new_defaults_is_read_as_it_was(logdir: Path, capsys):

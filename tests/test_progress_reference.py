@@ -6,7 +6,9 @@ commands below: ihac, llm4teach and ppo_recurrent at commit 1cf5e04 (before that
 ihac_iterations (the original's iteration-counted schedules, a linear learning rate over
 iterations) and ihac_decoupled (--ratio_wrt decoupled with --target_kl's early stop) at commit
 aabade9, before one iteration's plan was computed once and passed to the collection and the
-update (algos/schedules.py). Wall-clock columns are left out; every
+update (algos/schedules.py), with the flags each schedule had then (--imitation_itr 3
+--guide_decay 0.5 --guide_decay_every 2 --ks_decrement 2 --ks_updates 5 --ks_min 1; and
+--guide_end_frac 0), which are the one-flag schedules below. Wall-clock columns are left out; every
 other column must agree (floats to a relative 1e-4, which absorbs CPU kernels that round
 differently, not a change of what is computed).
 """
@@ -28,11 +30,11 @@ RUNS = {"ihac": ["--algo", "ihac", "--total_env_steps", "2600"],
         "llm4teach": ["--algo", "llm4teach", "--total_env_steps", "2600"],
         "ppo_recurrent": ["--algo", "ppo", "--recurrent", "--total_env_steps", "1200"],
         "ihac_iterations": ["--algo", "ihac", "--total_env_steps", "0", "--n_itr", "12",
-                            "--imitation_itr", "3", "--guide_decay", "0.5",
-                            "--guide_decay_every", "2", "--ks_decrement", "2", "--ks_updates",
-                            "5", "--ks_min", "1", "--lr_schedule", "linear"],
+                            "--imitation", "3itr", "--guidance", "decay:0.5/2", "--kickstart",
+                            "step:2/1/5", "--lr_schedule", "linear"],
         "ihac_decoupled": ["--algo", "ihac", "--total_env_steps", "2600", "--ratio_wrt",
-                           "decoupled", "--target_kl", "0.01", "--guide_end_frac", "0"]}
+                           "decoupled", "--target_kl", "0.01", "--guidance",
+                           "decay:0.99/10"]}
 CLOCK = {"wall_time", "Train/SPS"}
 
 

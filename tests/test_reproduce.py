@@ -16,7 +16,7 @@ from utils.config import TrainConfig
 from utils.curves import Run
 from utils.summary import variant
 
-TINY_RUN = ["--traj_per_itr", "2", "--batch_size", "32", "--num_envs", "4", "--imitation_itr", "1",
+TINY_RUN = ["--traj_per_itr", "2", "--batch_size", "32", "--num_envs", "4", "--imitation", "1itr",
             "--save_interval", "1"]
 
 
@@ -83,6 +83,10 @@ def test_committed_summary_is_what_the_committed_runs_give(tmp_path: Path):
     assert out.read_text() == (ROOT / "bench" / "results" / "summary.csv").read_text()
 
 
+# a run saved before each schedule was one flag: no --imitation/--guidance/--kickstart keys
+OLD_SCHEDULES = {"imitation": None, "guidance": None, "kickstart": None}
+
+
 @pytest.mark.parametrize("task, label, settings, expected", [
     ("SimpleDoorKey", "ihac", {}, ""),                                      # today's defaults
     ("SimpleDoorKey", "ihac", {"ego_radius": None}, ""),  # before --ego_radius: the whole map,
@@ -99,11 +103,19 @@ def test_committed_summary_is_what_the_committed_runs_give(tmp_path: Path):
     ("SimpleDoorKey", "ihac-radius5", {"ego_radius": 5, "obs_encoding": None},  # a flag added
      "radius5 obs_encoding=raw"),                          # since it ran, not at its default
     ("SimpleDoorKey", "ihac-orig", {"obs_encoding": "raw", "lr_schedule": "constant",
-                                    "imitation_frac": 0.0, "guide_end_frac": 0.0,
-                                    "ks_end_frac": 0.0, "trunk_pool": "none"}, "original-orig"),
+                                    "guidance": "decay:0.99/10",
+                                    "kickstart": "step:0.005/0.1/3000", "trunk_pool": "none"},
+     "original-orig"),
+    # runs saved before each schedule was one flag: their ten flags say what they did
     ("SimpleDoorKey", "ihac-orig", {"obs_encoding": "raw", "lr_schedule": "constant",
-                                    "imitation_frac": 0.0, "guide_end_frac": 0.0,
-                                    "ks_end_frac": 0.0, "trunk_pool": None}, "original-orig"),
+                                    **OLD_SCHEDULES, "imitation_frac": 0.0, "imitation_itr": -1,
+                                    "guide_end_frac": 0.0, "ks_end_frac": 0.0,
+                                    "trunk_pool": None}, "original-orig"),
+    ("SimpleDoorKey", "ihac", {**OLD_SCHEDULES, "imitation_frac": 0.1, "guide_end_frac": 0.3,
+                               "ks_end_frac": 0.5}, ""),  # the defaults then are today's
+    ("SimpleDoorKey", "ihac", {**OLD_SCHEDULES, "imitation_frac": 0.1, "guide_end_frac": 0.0,
+                               "guide_decay": 0.9, "guide_decay_every": 5, "ks_end_frac": 0.5},
+     "guidance=decay:0.9/5"),
 ])
 def test_a_runs_variant_says_how_it_differs_from_todays_defaults(
         tmp_path: Path, task: str, label: str, settings: dict, expected: str):

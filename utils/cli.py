@@ -9,6 +9,7 @@ import sys
 from typing import Any, NoReturn
 
 from utils.config import COMMANDS, CommandConfig, TrainConfig
+from utils.errors import UserError
 from utils.presets import apply_preset
 
 
@@ -71,16 +72,33 @@ def build_parser(given_only: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
+# the ten flags the three schedules had before each became one flag (utils/schedule_flags.py)
+OLD_SCHEDULE_FLAGS = {"imitation_frac": "--imitation F", "imitation_itr": "--imitation Nitr",
+                      "guide_end_frac": "--guidance linear:F", "guide_decay": "--guidance decay:D/K",
+                      "guide_decay_every": "--guidance decay:D/K",
+                      "ks_end_frac": "--kickstart linear:F",
+                      "ks_decrement": "--kickstart step:S/MIN/U",
+                      "ks_min": "--kickstart step:S/MIN/U", "ks_updates": "--kickstart step:S/MIN/U"}
+
+
+def _refuse_old_schedule_flags(argv: list[str]) -> None:
+    for arg in argv:
+        name = arg[2:].partition("=")[0] if arg.startswith("--") else ""
+        if name in OLD_SCHEDULE_FLAGS:
+            raise UserError(f"--{name} is gone: each schedule is one flag now, "
+                            f"{OLD_SCHEDULE_FLAGS[name]} (docs/flags.md)")
+
+
 def parse_config(argv: list[str] | None = None) -> tuple[str, CommandConfig]:
     """Parse the command line into (command, the command's validated config)."""
+    _refuse_old_schedule_flags(sys.argv[1:] if argv is None else argv)
     args = vars(build_parser().parse_args(argv))
     given = set(vars(build_parser(given_only=True).parse_args(argv))) - {"command"}
     command = args.pop("command")
     cfg = COMMANDS[command](**args)
-    notes = apply_preset(cfg, given) if isinstance(cfg, TrainConfig) else []
+    if isinstance(cfg, TrainConfig):
+        apply_preset(cfg, given)
     cfg.validate()
-    for note in notes:  # after validation: a refused command prints only its error
-        print(note, flush=True)
     if isinstance(cfg, TrainConfig):  # before anything is written: a rollout this machine cannot hold
         from envs import make_env
 

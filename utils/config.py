@@ -31,14 +31,25 @@ from utils.flags import (
     check_sections,
     flag,
 )
-from utils.presets import LEGACY_DEFAULTS, PRESETS
+from utils.presets import PRESETS, upgrade
+from utils.schedule_flags import (
+    GUIDANCE_FORMS,
+    IMITATION_FORMS,
+    KICKSTART_FORMS,
+    Linear,
+    parse_guidance,
+    parse_imitation,
+    parse_kickstart,
+    parses,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LLM_URL = "http://localhost:8000/v1"  # FastChat's openai_api_server (original README)
 ALGOS = ("ihac", "llm4teach", "ppo")
 POLICIES = ("ppo",)
-FRACTION = Rule(lambda v: 0 <= v <= 1, "it must be in [0, 1] (a fraction of --total_env_steps; "
-                "0: off)")
+IMITATION = Rule(parses(parse_imitation), f"give {IMITATION_FORMS}")
+GUIDANCE = Rule(parses(parse_guidance), f"give {GUIDANCE_FORMS}")
+KICKSTART = Rule(parses(parse_kickstart), f"give {KICKSTART_FORMS}")
 BUDGET = Rule(lambda v: v >= 0, "it must be >= 0 (0 means no limit)")
 SUCCESS_RATE = Rule(lambda v: 0 <= v <= 1, "a success rate from 0 to 1 (0: no early stop)")
 DIRECTORY = Rule(lambda v: bool(str(v).strip()), "give a directory (default: log)")
@@ -297,42 +308,42 @@ class Teacher:
 
 @dataclass
 class IHAC:
-    """IHAC and LLM4Teach (docs/method.md section 4; the schedules' defaults are fractions of the
-    budget)."""
+    """IHAC and LLM4Teach (docs/method.md section 4). Each schedule is one flag
+    (utils/schedule_flags.py); a fraction is of the budget: --total_env_steps, or --n_itr
+    iterations without an env-step budget."""
 
-    imitation_frac: float = flag(0.1, "ihac: the imitation phase lasts this fraction of "
-                                      "--total_env_steps (0: --imitation_itr decides)", FRACTION)
-    imitation_itr: int = flag(-1, "ihac: iterations of the imitation phase (-1: n_itr / 10)")
+    imitation: str = flag("0.1", "ihac: how long the imitation phase lasts: a fraction of the "
+                                 "budget (0.1) or a number of iterations (300itr); 0: none",
+                          IMITATION)
     imitation_coef: float = flag(5.0, "ihac: weight of the imitation loss", NON_NEGATIVE)
     value_align_coef: float = flag(1.0, "ihac: weight of MSE(V_S, V_T) in the imitation phase (0 "
-                                        "reproduces the original, pure behaviour cloning)", NON_NEGATIVE)
+                                        "reproduces the original, pure behaviour cloning)",
+                                   NON_NEGATIVE)
     guide_coef: float = flag(1.0, "ihac: initial c of the guided sampling softmax(logits_S + c log "
                                   "pi_T)", NON_NEGATIVE)
-    guide_end_frac: float = flag(0.3, "ihac: c falls linearly from --guide_coef to 0 at this fraction "
-                                      "of --total_env_steps (0: the multiplicative --guide_decay "
-                                      "schedule)", FRACTION)
-    guide_decay: float = flag(0.99, "ihac: c is multiplied by this every --guide_decay_every "
-                                    "iterations", UNIT)
-    guide_decay_every: int = flag(10, "ihac: iterations between decays of c", POSITIVE_INT)
-    guide_min: float = flag(1e-05, "ihac: guided sampling is off once c falls below this", NON_NEGATIVE)
+    guidance: str = flag("linear:0.3", "ihac: how c falls from --guide_coef: linear:F (to 0 at F "
+                                       "of the budget) or decay:D/K (times D every K iterations, "
+                                       "the original's decay:0.99/10)", GUIDANCE)
+    guide_min: float = flag(1e-5, "ihac: guided sampling is off once c falls below this",
+                            NON_NEGATIVE)
     ks_coef: float = flag(10.0, "kickstarting: initial weight of CE(pi_T, pi_S)", NON_NEGATIVE)
-    ks_end_frac: float = flag(0.5, "kickstarting falls linearly from --ks_coef (env step 0) to 0 at "
-                                   "this fraction of --total_env_steps (0: the per-update "
-                                   "--ks_decrement schedule)", FRACTION)
-    ks_decrement: float = flag(0.005, "kickstarting: decrease per policy update (one per PPO-phase "
-                                      "iteration, as the original)", NON_NEGATIVE)
-    ks_min: float = flag(0.1, "kickstarting: floor of the weight", NON_NEGATIVE)
-    ks_updates: int = flag(3000, "kickstarting: dropped after this many policy updates", NON_NEGATIVE)
+    kickstart: str = flag("linear:0.5", "how the kickstarting weight falls from --ks_coef: "
+                                        "linear:F (to 0 at F of the budget) or step:S/MIN/U (minus "
+                                        "S per PPO-phase policy update, never below MIN, 0 after U "
+                                        "updates; the original's step:0.005/0.1/3000)", KICKSTART)
     tc_lr: float = flag(0.01, "ihac: teacher-critic learning rate", POSITIVE)
     tc_gamma: float = flag(0.9, "ihac: teacher-critic discount", UNIT)
-    tc_beta: float = flag(0.5, "ihac: weight of CE(pi_T, pi_S) subtracted in the teacher-critic target",
-                               NON_NEGATIVE)
-    tc_vmax: float = flag(2.0, "ihac: teacher-critic targets are clipped to [0, tc_vmax]", NON_NEGATIVE)
+    tc_beta: float = flag(0.5, "ihac: weight of CE(pi_T, pi_S) subtracted in the teacher-critic "
+                               "target", NON_NEGATIVE)
+    tc_vmax: float = flag(2.0, "ihac: teacher-critic targets are clipped to [0, tc_vmax]",
+                          NON_NEGATIVE)
 
     def check(self) -> None:
-        if self.ks_end_frac and self.ks_end_frac <= self.imitation_frac:
-            raise UserError(f"--ks_end_frac {self.ks_end_frac} must be larger than --imitation_frac "
-                            f"{self.imitation_frac}: kickstarting acts after imitation")
+        imitation, kickstart = parse_imitation(self.imitation), parse_kickstart(self.kickstart)
+        if isinstance(kickstart, Linear) and imitation.fraction and \
+                kickstart.end <= imitation.fraction:
+            raise UserError(f"--kickstart {self.kickstart} must end after --imitation "
+                            f"{self.imitation}: kickstarting acts after imitation")
 
 
 @dataclass
@@ -415,12 +426,7 @@ class TrainConfig(*_TRAIN[::-1], CommandConfig):
     """`train`: one run per seed. Also what a run's config.json and checkpoint record."""
 
     def check(self) -> None:
-        """What spans sections: the budget the schedules' fractions need; the rooms."""
-        for name in ("imitation_frac", "guide_end_frac", "ks_end_frac"):
-            if getattr(self, name) and not self.total_env_steps:
-                raise UserError(f"--{name} {getattr(self, name)} is a fraction of "
-                                "--total_env_steps, which is 0 (no budget): give a budget, "
-                                f"--{name} 0, or --preset original")
+        """What spans sections: no training room is a held-out room."""
         self._check_held_out()
 
     def _check_held_out(self) -> None:
@@ -485,21 +491,14 @@ def flag_choices(name: str) -> tuple[str, ...]:
 
 
 def config_from_dict(d: dict[str, Any]) -> TrainConfig:
-    """Rebuild the TrainConfig saved in a checkpoint or config.json (unknown keys are ignored;
-    a key older runs lack has its legacy default)."""
+    """Rebuild the TrainConfig saved in a checkpoint or config.json: a run saved before a flag
+    existed gets what it had instead (utils/presets.py upgrade); unknown keys are ignored."""
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     cfg = TrainConfig()
-    for k, v in {**LEGACY_DEFAULTS, **d}.items():
+    for k, v in upgrade(d).items():
         if k in names:
             setattr(cfg, k, v)
     return cfg
-
-
-def imitation_iterations(cfg: TrainConfig) -> int:
-    """Length of IHAC's imitation phase in iterations (0 for the other algorithms)."""
-    if cfg.algo != "ihac":
-        return 0
-    return cfg.n_itr // 10 if cfg.imitation_itr < 0 else cfg.imitation_itr
 
 
 def rollout_bytes(cfg: TrainConfig, obs_shape: tuple[int, ...]) -> int:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from utils.config import TrainConfig
 from utils.curves import Run, load_runs, summarise
-from utils.presets import LEGACY_DEFAULTS, ORIGINAL_PRESET
+from utils.presets import ORIGINAL_PRESET, upgrade
+from utils.schedule_flags import from_old_flags
 
 COLUMNS = ("task", "algo", "variant", "seeds", "budget", "final_success_mean",
            "final_success_std", "final_length_mean", "teacher_success", "teacher_length",
@@ -61,7 +62,7 @@ def study_teacher(study: Path, task: str, episodes: int = 100) -> dict[str, floa
 
 
 def _config(run: Run) -> dict:
-    return {**LEGACY_DEFAULTS, **json.loads((run.path / "config.json").read_text())}
+    return upgrade(json.loads((run.path / "config.json").read_text()))
 
 
 # config keys that say where a run lives, how long it runs and how it is watched, not how
@@ -100,7 +101,8 @@ def variant(run: Run) -> str:
     what differs, as KEY=VALUE; a named one adds KEY=VALUE for the flags that did not exist
     when it ran. --ego_radius is compared as the window the network saw."""
     saved = json.loads((run.path / "config.json").read_text())
-    cfg = {**LEGACY_DEFAULTS, **saved}  # what _config gives, with the saved keys kept apart
+    saved.update(from_old_flags(saved))  # the schedules' flags say what its old flags said
+    cfg = upgrade(saved)  # what _config gives, with the saved keys kept apart
     have, want = _effective(cfg), _effective({**TrainConfig().to_dict(), "task": cfg["task"]})
     settings = [k for k in TrainConfig.__dataclass_fields__ if k not in NOT_SETTINGS]
     differ = [k for k in settings if have.get(k, want[k]) != want[k]]
