@@ -79,7 +79,7 @@ def flags_page() -> str:
     from utils.config import COMMANDS
 
     lines = ["# Flags", "",
-             "Written by `python -m utils.reference_pages` from `utils/config.py` (each flag's "
+             "Written by `python -m utils.reference_pages` from `utils/config_sections.py` (each flag's "
              "help, default and the commands that take it). `main.py sweep` has flags of its "
              "own (`python main.py sweep --help`) and passes what follows `--` to each run's "
              "`train`.", "", "| flag | default | commands | meaning |", "|---|---|---|---|"]
