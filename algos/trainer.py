@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
+from algos.collect import Carry, Collected, Collector
 from algos.evaluate import SUMMARY_KEYS, evaluate, summarize
 from algos.ppo import LOSS_KEYS, PPO
 from algos.schedules import IterationPlan, learning_rate, plan_iteration
 from algos.storage import RolloutStorage
 from algos.teacher_critic import TeacherCriticLearner
-from envs.vector import Episode, VecEnv, cycle_seeds
+from envs.vector import VecEnv, cycle_seeds
 from models import ACModel, TeacherCritic, network_options
 from planners.teacher_scalars import TEACHER_KEYS, teacher_scalars
 from utils.checkpoint import (
@@ -41,37 +40,6 @@ TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEY
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # NaN by design: no variance of the returns (every return equal) leaves nothing to explain
 NAN_IS_FINE = {"Explained Variance", "Train/Explained Variance"}
-
-@dataclass
-class Act:
-    """The behaviour policy's choice on one batch of observations (on the networks' device)."""
-    actions: torch.Tensor
-    logprobs: torch.Tensor            # the student's log-probs of the actions
-    behaviour_logprobs: torch.Tensor  # the log-probs of the policy that chose them
-    values: torch.Tensor
-    memory: torch.Tensor | None       # the student's next memory (recurrent)
-    teacher_probs: torch.Tensor | None  # when the plan consults the teacher
-    tc_values: torch.Tensor | None      # when the plan consults the teacher critic
-    agrees: torch.Tensor | None         # the student's argmax is the teacher's, per env
-
-
-@dataclass
-class Carry:
-    """What one iteration's collection hands the next: the envs' observations, the student's
-    memory and the mask of episodes still running."""
-    obs: np.ndarray
-    memory: torch.Tensor | None
-    mask: torch.Tensor
-
-
-@dataclass
-class Collected:
-    """One iteration's rollout besides the storage: finished episodes, env steps, and the share
-    of steps on which the student's argmax was the teacher's (when the teacher was asked)."""
-    episodes: list[Episode]
-    steps: int
-    agreement: float
-
 
 def format_duration(seconds: float) -> str:
     if not math.isfinite(seconds):
@@ -129,6 +97,8 @@ class Trainer:
         # minibatches on every device)
         self.sample_gen = torch.Generator(self.device).manual_seed(seed)
         self.minibatch_gen = torch.Generator().manual_seed(seed + 1)  # minibatch shuffling
+        self.collector = Collector(cfg, self.vec, self.model, self.storage, self.sample_gen,
+                                   self.teacher, self.critic)
         self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0,
                          "imitation_iterations": 0,
                          "target_streak": 0}  # evaluations in a row at --target_success
@@ -245,79 +215,6 @@ class Trainer:
         """The plan of the next iteration, from the progress so far."""
         return plan_iteration(self.cfg, self.counters)
 
-    def _act(self, obs: np.ndarray, memory: torch.Tensor | None, plan: IterationPlan) -> Act:
-        """The behaviour policy on a batch: softmax(student logits + c log(pi_T + 1e-8))."""
-        obs_t = torch.from_numpy(obs).to(self.device)
-        with torch.no_grad():
-            logits, values, memory = self.model(obs_t, memory)
-            logp = torch.log_softmax(logits, dim=-1)
-            teacher_probs = tc_values = None
-            behaviour = logp
-            if plan.consult_teacher:  # the teacher reads the newest frame
-                teacher_probs = torch.from_numpy(
-                    self.teacher.batch_probs(obs[..., -4:])).float().to(self.device)
-                if plan.guide > 0:
-                    behaviour = torch.log_softmax(
-                        logp + plan.guide * torch.log(teacher_probs + 1e-8), dim=-1)
-            if plan.consult_critic:
-                tc_values = self.critic(obs_t)
-            actions = torch.multinomial(behaviour.exp(), 1, generator=self.sample_gen).squeeze(1)
-        pick = actions[:, None]
-        return Act(actions, logp.gather(1, pick).squeeze(1), behaviour.gather(1, pick).squeeze(1),
-                   values, memory, teacher_probs, tc_values,
-                   None if teacher_probs is None else logp.argmax(1) == teacher_probs.argmax(1))
-
-    def collect(self, carry: Carry, plan: IterationPlan) -> tuple[Carry, Collected]:
-        """Step all envs until >= traj_per_itr episodes ended and >= 2 x batch_size steps, as
-        the plan says (guidance, whether the teacher and its critic are asked)."""
-        cfg, st, device = self.cfg, self.storage, self.device
-        st.reset()
-        episodes: list[Episode] = []
-        agreed = torch.zeros((), dtype=torch.long, device=device)
-        # per step only the observations (and the teacher's probabilities) go to the device and
-        # the actions come back; everything else stays there
-        obs = carry.obs
-        memory = None if carry.memory is None else carry.memory.to(device)
-        mask = carry.mask.to(device)
-        while True:
-            obs_t = torch.from_numpy(obs)
-            masked = None if memory is None else memory * mask[:, None]
-            act = self._act(obs, masked, plan)
-            if act.agrees is not None:
-                agreed += act.agrees.sum()
-            st.add(obs_t, act.actions, act.values, act.logprobs, masked, mask,
-                   act.behaviour_logprobs, act.teacher_probs, act.tc_values)
-            obs, rewards, term, trunc, final_obs, finished = self.vec.step(
-                act.actions.cpu().numpy())
-            next_obs = torch.from_numpy(obs).to(device, copy=True)
-            bootstrap = torch.zeros(self.vec.num_envs, device=device)
-            if final_obs:  # time-limit cuts: s' is the last obs (not the next episode's first)
-                idx = list(final_obs)
-                last = torch.from_numpy(np.stack([final_obs[i] for i in idx])).to(device)
-                next_obs[idx] = last
-                if self.cfg.timeout_value == "bootstrap":  # the cut is worth V_S(last obs)
-                    mem = None if act.memory is None else act.memory[idx]
-                    with torch.no_grad():
-                        _, v, _ = self.model(last, mem)
-                    bootstrap[idx] = v
-            ended = term | trunc
-            st.record(torch.from_numpy(rewards).to(device),
-                      torch.from_numpy(term).float().to(device),
-                      torch.from_numpy(trunc).float().to(device), bootstrap, next_obs)
-            memory = act.memory
-            mask = torch.from_numpy(~ended).float().to(device)
-            episodes.extend(finished)
-            if (len(episodes) >= cfg.traj_per_itr and st.step * self.vec.num_envs
-                    >= 2 * cfg.batch_size and st.step % self.recurrence == 0):
-                break
-        with torch.no_grad():
-            _, last_values, _ = self.model(torch.from_numpy(obs).to(device),
-                                           None if memory is None else memory * mask[:, None])
-        st.compute_returns(last_values * mask, cfg.gamma, cfg.lam if cfg.gae else None,
-                           normalise=cfg.adv_norm == "batch")
-        steps = st.step * self.vec.num_envs
-        return Carry(obs, memory, mask), Collected(episodes, steps, int(agreed) / steps)
-
     def _evaluate(self) -> dict[str, float]:
         result = evaluate(self.model, self.cfg.task, self.cfg.num_eval,
                           num_envs=self.cfg.num_envs, frame_stack=self.cfg.frame_stack,
@@ -346,7 +243,7 @@ class Trainer:
                 while not self._finished(self.counters):
                     t0 = time.time()
                     plan = self.plan()
-                    carry, collected = self.collect(carry, plan)
+                    carry, collected = self.collector.collect(carry, plan)
                     with interrupts.deferred():  # the iteration is committed whole or not at all
                         self._commit(plan, collected, logger, t0, start)
             # the last iteration saved the checkpoint; only then is the run marked finished

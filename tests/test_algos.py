@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from algos.collect import Carry
 from algos.schedules import IterationPlan, guidance_coef, imitation_iterations, kickstart_coef
 from algos.storage import RolloutStorage
 from algos.teacher_critic import TeacherCriticLearner
-from algos.trainer import Carry, Trainer
+from algos.trainer import Trainer
 from main import main
 from models import ACModel, TeacherCritic
 from tests.conftest import TINY
@@ -124,11 +125,11 @@ def test_guided_sampling_follows_the_teacher_and_records_the_behaviour_policy(tm
     obs = t.vec.reset()
     plan = t.plan()  # the imitation phase: the teacher and its critic consulted, c = 1
     assert plan.consult_teacher and plan.consult_critic and plan.guide == 1.0
-    act = t._act(obs, None, plan)
+    act = t.collector.act(obs, None, plan)
     # the hard planner's one-hot dominates log(pi_T + 1e-8): the teacher's action is taken
     assert (act.actions == act.teacher_probs.argmax(1)).all()
     assert (act.behaviour_logprobs > act.logprobs).all() and act.tc_values.shape == (2,)
-    unguided = t._act(obs, None, dataclasses.replace(plan, guide=0.0))
+    unguided = t.collector.act(obs, None, dataclasses.replace(plan, guide=0.0))
     assert torch.allclose(unguided.logprobs, unguided.behaviour_logprobs)
 
 
@@ -143,7 +144,7 @@ def test_the_teacher_and_its_critic_rest_once_their_phases_end(tmp_path: Path):
         calls.clear()
         t.counters["env_steps"] = steps
         plan = t.plan()
-        t.collect(Carry(t.vec.reset(), None, torch.ones(2)), plan)
+        t.collector.collect(Carry(t.vec.reset(), None, torch.ones(2)), plan)
         T = t.storage.step
         assert bool(calls) == teacher
         assert (t.storage.teacher_probs[:T].sum(-1) == 1).all() if teacher else \
@@ -157,7 +158,7 @@ def test_time_limit_cuts_are_bootstrapped_or_worth_zero(tmp_path: Path, timeout_
     t = trainer(tmp_path, algo="ppo", timeout_value=timeout_value)
     obs = t.vec.reset()
     # an untrained student: nearly every episode times out
-    t.collect(Carry(obs, None, torch.ones(2)), t.plan())
+    t.collector.collect(Carry(obs, None, torch.ones(2)), t.plan())
     st, T = t.storage, t.storage.step
     cut = st.truncated[:T].bool()
     assert cut.any()
@@ -200,7 +201,7 @@ def test_teacher_critic_update_uses_the_rollout(tmp_path: Path):
     t = trainer(tmp_path, algo="ihac")
     obs = t.vec.reset()
     mask = torch.ones(2)
-    t.collect(Carry(obs, None, mask), t.plan())
+    t.collector.collect(Carry(obs, None, mask), t.plan())
     assert isinstance(t.storage, RolloutStorage) and t.storage.teacher_probs[:t.storage.step].sum(
         -1).allclose(torch.ones(t.storage.step, 2))
     before = [p.clone() for p in t.critic.parameters()]
@@ -217,7 +218,7 @@ def test_a_rollout_encoded_once_updates_both_networks_as_encoding_every_minibatc
     runs = []
     for encode_once in (False, True):
         t = trainer(tmp_path / str(encode_once), algo="ihac")
-        t.collect(Carry(t.vec.reset(), None, torch.ones(2)), t.plan())
+        t.collector.collect(Carry(t.vec.reset(), None, torch.ones(2)), t.plan())
         if encode_once:
             t.storage.encode_observations(t.model.encode, ("obs", "next_obs"))
             assert t.storage.input_rows("obs", torch.arange(3)).dtype == torch.float32
@@ -238,7 +239,7 @@ def test_ratio_wrt_changes_the_policy_loss(tmp_path: Path):
     for ratio in ("behaviour", "student"):
         t = trainer(tmp_path / ratio, algo="ihac", ratio_wrt=ratio, imitation="0")
         plan = t.plan()
-        t.collect(Carry(t.vec.reset(), None, torch.ones(2)), plan)
+        t.collector.collect(Carry(t.vec.reset(), None, torch.ones(2)), plan)
         mb = next(t.storage.minibatches(32, torch.Generator().manual_seed(0)))
         losses[ratio] = t.algo.loss(mb, plan)[1]["Policy Loss"]
     assert losses["behaviour"] != losses["student"]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from algos.trainer import Carry, Trainer
+from algos.collect import Carry
+from algos.trainer import Trainer
 from tests.plans import rl_plan
 from utils.config import TrainConfig
 
@@ -16,7 +17,7 @@ def collected(tmp_path: Path, **kw) -> Trainer:
     cfg = TrainConfig(task="SimpleDoorKey", savedir="s", logdir=str(tmp_path), n_itr=10,
                  traj_per_itr=2, batch_size=32, num_envs=2, num_eval=1, **kw).validate()
     t = Trainer(cfg, 0, tmp_path / "s")
-    t.collect(Carry(t.vec.reset(), torch.zeros(2, t.model.memory_size) if t.model.recurrent
+    t.collector.collect(Carry(t.vec.reset(), torch.zeros(2, t.model.memory_size) if t.model.recurrent
                     else None, torch.ones(2)), t.plan())
     return t
 
