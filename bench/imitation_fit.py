@@ -3,6 +3,7 @@ encoding? The imitation phase and kickstarting can do no better than this.
 
     python bench/imitation_fit.py [--task SimpleDoorKey] [--states 20000] [--steps 1500]
         [--encodings raw onehot egocentric] [--ego_radius 9] [--trunk_pool none]
+        [--conditioning none]
         [--labels teacher] [--seed 0] [--eval_episodes 50]
 
 States come from the teacher acting alone (what IHAC's guided sampling visits at first), labelled
@@ -80,6 +81,8 @@ def main() -> None:
     parser.add_argument("--ego_radius", type=int, default=9, help="as main.py's --ego_radius")
     parser.add_argument("--trunk_pool", default="none", choices=flag_choices("trunk_pool"),
                         help="as main.py's --trunk_pool")
+    parser.add_argument("--conditioning", default="none", choices=flag_choices("conditioning"),
+                        help="as main.py's --conditioning")
     parser.add_argument("--labels", default="teacher", choices=("teacher", "oracle"),
                         help="the teacher's labels (its LLM answers) or the oracle's right plans")
     parser.add_argument("--seed", type=int, default=0)
@@ -107,7 +110,8 @@ def main() -> None:
     for encoding in args.encodings:
         torch.manual_seed(args.seed)
         model = ACModel(train_obs.shape[1:], 7, encoding=encoding, ego_radius=args.ego_radius,
-                        trunk_pool=args.trunk_pool)
+                        trunk_pool=args.trunk_pool,
+                        conditioning=args.conditioning)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
         gen = torch.Generator().manual_seed(args.seed)
         cells, seconds, step = [], 0.0, 0

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from models.encoding import encode, encoded_shape
+from models.film import FilmTrunk
 from utils.precision import autocast
 
 HIDDEN = 64
@@ -24,11 +25,14 @@ class BroadcastMax(nn.Module):
         return torch.cat([x, x.amax(dim=(2, 3), keepdim=True).expand_as(x)], dim=1)
 
 
-def conv_trunk(channels: int, trunk_pool: str = "none", global_pool: str = "none"
-               ) -> nn.Sequential:
+def conv_trunk(channels: int, trunk_pool: str = "none", global_pool: str = "none",
+               conditioning: str = "none") -> nn.Module:
     """Three 3x3 convs (16, 32, 64 channels; padding 1; ReLU); ``trunk_pool`` "max" puts a 2x2
     max-pool (odd sides rounded up) before the third, "stride" gives the third a stride of 2;
-    ``global_pool`` "broadcast" feeds the third each channel's map-wide maximum in every cell."""
+    ``global_pool`` "broadcast" feeds the third each channel's map-wide maximum in every cell;
+    ``conditioning`` "film" conditions the second on a summary of the whole map (models/film.py)."""
+    if conditioning == "film":
+        return FilmTrunk(channels, trunk_pool)
     # either pool quarters the cells the third conv and the heads' first layers see, which are
     # most of the network's cost on the 19 x 19 egocentric map, without folding the map; the
     # strided conv keeps which of the 3 x 3 cells under it held what, the max-pool does not
@@ -54,10 +58,11 @@ def network_options(cfg) -> dict:
     """The keyword arguments of ACModel and TeacherCritic that a run's Config sets."""
     return {"encoding": cfg.obs_encoding, "ego_radius": cfg.ego_radius,
             "global_pool": cfg.global_pool, "trunk_pool": cfg.trunk_pool,
-            "head_activation": cfg.head_activation}
+            "head_activation": cfg.head_activation,
+            "conditioning": cfg.conditioning}
 
 
-def embed(conv: nn.Sequential, obs: torch.Tensor, encoding: str = "raw",
+def embed(conv: nn.Module, obs: torch.Tensor, encoding: str = "raw",
           ego_radius: int = 0, global_pool: str = "none") -> torch.Tensor:
     """uint8 (B, W, H, C) observations -> flat conv features (B, embedding_size). A float input
     is taken as already encoded (RolloutStorage.encode_observations)."""
@@ -102,13 +107,13 @@ class ACModel(Precision, nn.Module):
     def __init__(self, obs_shape: tuple[int, int, int], n_actions: int = 7,
                  recurrent: bool = False, encoding: str = "raw", ego_radius: int = 0,
                  global_pool: str = "none", head_activation: str = "relu",
-                 trunk_pool: str = "none") -> None:
+                 trunk_pool: str = "none", conditioning: str = "none") -> None:
         super().__init__()
         width, height, channels = encoded_shape(obs_shape, encoding, ego_radius)
         self.obs_shape = tuple(obs_shape)
         self.recurrent = recurrent
         self.encoding, self.ego_radius, self.global_pool = encoding, ego_radius, global_pool
-        self.conv = conv_trunk(channels, trunk_pool, global_pool)
+        self.conv = conv_trunk(channels, trunk_pool, global_pool, conditioning)
         embedding = embedding_size(width, height, global_pool, trunk_pool)
         if recurrent:
             self.lstm = nn.LSTMCell(embedding, HIDDEN)
@@ -145,11 +150,12 @@ class TeacherCritic(Precision, nn.Module):
 
     def __init__(self, obs_shape: tuple[int, int, int], encoding: str = "raw",
                  ego_radius: int = 0, global_pool: str = "none",
-                 head_activation: str = "relu", trunk_pool: str = "none") -> None:
+                 head_activation: str = "relu", trunk_pool: str = "none",
+                 conditioning: str = "none") -> None:
         super().__init__()
         width, height, channels = encoded_shape(obs_shape, encoding, ego_radius)
         self.encoding, self.ego_radius, self.global_pool = encoding, ego_radius, global_pool
-        self.conv = conv_trunk(channels, trunk_pool, global_pool)
+        self.conv = conv_trunk(channels, trunk_pool, global_pool, conditioning)
         self.head = nn.Sequential(nn.Linear(embedding_size(width, height, global_pool, trunk_pool),
                                             HIDDEN),
                                   ACTIVATIONS[head_activation](), nn.Linear(HIDDEN, 1))

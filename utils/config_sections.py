@@ -181,6 +181,17 @@ class Network:
                                         "heads: relu (the original's; most units die) or tanh",
                                         choices=("relu",
                                         "tanh"))
+    conditioning: str = flag("none", "film: the second conv layer's features are scaled and "
+                                     "shifted per channel by a summary of the whole map (4 "
+                                     "learned queries attending over every cell), so that a "
+                                     "key's colour can be compared with a door's wherever both "
+                                     "are (models/film.py); none: the plain CNN",
+                             choices=("none", "film"))
+
+    def check(self) -> None:
+        if self.conditioning == "film" and self.global_pool == "broadcast":
+            raise UserError("--conditioning film and --global_pool broadcast are two ways to "
+                            "bring the whole map to every cell: give one of them")
 
 
 @dataclass
