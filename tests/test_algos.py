@@ -57,7 +57,8 @@ def test_tiny_run_logs_finite_losses_and_its_checkpoint_evaluates(algo: str, log
                  "--logdir", str(logdir), "--num_eval", "3", "--num_videos", "0"]) == 0
 
 
-@pytest.mark.parametrize("algo", list(ALGO_KEYS))
+@pytest.mark.parametrize("algo", ["ihac", *(pytest.param(a, marks=pytest.mark.slow)
+                                             for a in ("llm4teach", "ppo"))])
 def test_same_seed_same_first_iteration(algo: str, logdir: Path):
     for name in ("a", "b"):
         assert main(["train", "--task", "LavaDoorKey", "--savedir", name, "--algo", algo,
@@ -245,6 +246,7 @@ def test_ratio_wrt_changes_the_policy_loss(tmp_path: Path):
     assert losses["behaviour"] != losses["student"]
 
 
+@pytest.mark.slow
 def test_plot_compares_runs(logdir: Path, tmp_path: Path, capsys):
     for algo in ("ppo", "llm4teach"):
         assert main(["train", "--task", "SimpleDoorKey", "--savedir", algo, "--algo", algo,

@@ -37,6 +37,7 @@ def test_bad_numbers_and_urls(capsys, tmp_path: Path, flags: list[str], says: st
     assert not (tmp_path / "log").exists()
 
 
+@pytest.mark.slow
 def test_training_that_turns_non_finite_stops_and_keeps_the_last_checkpoint(capsys,
                                                                             tmp_path: Path):
     logdir = tmp_path / "log"
@@ -76,6 +77,7 @@ def test_a_sweep_variant_with_an_unclosed_quote(capsys, tmp_path: Path) -> None:
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.slow
 def test_plot_out_naming_a_file(capsys, tmp_path: Path) -> None:
     logdir = tmp_path / "log"
     assert main(train(logdir, "--algo", "ppo", *TINY)) == 0

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from main import main
 from tests.conftest import ROOT, TINY
 from utils.checkpoint import CHECKPOINT_NAME, load_checkpoint, previous_path
@@ -28,6 +30,7 @@ def iterations(run: Path) -> list[int]:
         return [int(r["iteration"]) for r in csv.DictReader(f)]
 
 
+@pytest.mark.slow
 def test_a_corrupt_checkpoint_resumes_from_the_one_before(tmp_path: Path, capsys) -> None:
     assert main(train(tmp_path, 3)) == 0  # checkpoints at 1, 2, 3 (--save_interval 1)
     run = tmp_path / "ppo" / "simpledoorkey" / "r"
@@ -43,6 +46,7 @@ def test_a_corrupt_checkpoint_resumes_from_the_one_before(tmp_path: Path, capsys
     assert load_checkpoint(run / CHECKPOINT_NAME)["counters"]["iteration"] == 5
 
 
+@pytest.mark.slow
 def test_no_usable_checkpoint_says_what_to_do(tmp_path: Path, capsys) -> None:
     assert main(train(tmp_path, 2)) == 0
     run = tmp_path / "ppo" / "simpledoorkey" / "r"
@@ -60,6 +64,7 @@ def _limit_file_size() -> None:  # in the child: files up to 1 MB; writing more 
     resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
 
 
+@pytest.mark.slow
 def test_a_checkpoint_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     assert main(train(tmp_path, 1)) == 0
     run = tmp_path / "ppo" / "simpledoorkey" / "r"
@@ -76,6 +81,7 @@ def test_a_checkpoint_that_cannot_be_written_is_one_line(tmp_path: Path) -> None
     assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.slow
 def test_a_sweep_runs_the_others_and_reports_the_broken_run(tmp_path: Path, capsys) -> None:
     out = tmp_path / "study"
     common = ["sweep", "--task", "SimpleDoorKey", "--algos", "ppo", "--budget", "600",
@@ -98,6 +104,7 @@ def _limit_file_size_small() -> None:  # in the child: files up to 6 KB (the log
     resource.setrlimit(resource.RLIMIT_FSIZE, (6 << 10, 6 << 10))
 
 
+@pytest.mark.slow
 def test_logs_that_cannot_be_written_are_one_line_and_cost_nothing_saved(tmp_path: Path) -> None:
     assert main(train(tmp_path, 1)) == 0
     run = tmp_path / "ppo" / "simpledoorkey" / "r"

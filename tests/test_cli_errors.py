@@ -65,10 +65,19 @@ def test_eval_without_a_training_run(capsys, logdir: Path):
     assert code == 2 and "nothere" in one_line(err) and "train first" in err
 
 
-@pytest.fixture
-def trained(logdir: Path) -> Path:
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory) -> Path:
+    """The logdir of one tiny run, trained once for this module's tests."""
+    logdir = tmp_path_factory.mktemp("trained") / "log"
     assert main(["train", "--task", "SimpleDoorKey", "--savedir", "t", "--logdir", str(logdir),
                  *TINY]) == 0
+    return logdir
+
+
+@pytest.fixture
+def trained(logdir: Path, trained_once: Path) -> Path:
+    """A copy of that run of the test's own: the test may damage it."""
+    shutil.copytree(trained_once, logdir)
     return logdir / "ppo" / "simpledoorkey" / "t"
 
 

@@ -136,6 +136,7 @@ def test_bf16_training_records_what_ran_it(tmp_path: Path, capsys) -> None:
 
 
 # ---------------------------------------------------------------------------- devices
+@pytest.mark.slow
 def test_a_run_saved_on_another_device_resumes_and_says_what_restarts(tmp_path: Path,
                                                                       capsys) -> None:
     """The sampling generator's state is the device's: a checkpoint from a GPU resumes on the

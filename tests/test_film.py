@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from main import main
@@ -56,6 +57,7 @@ def test_the_trunk_passes_gradients_to_the_summary_once_film_is_live():
     assert grad is not None and grad.abs().sum() > 0
 
 
+@pytest.mark.slow
 def test_conditioning_film_trains_evaluates_and_must_match_to_resume(logdir: Path, capsys):
     common = ["--task", "RandomColoredDoorKey", "--logdir", str(logdir), "--savedir", "film"]
     assert main(["train", *common, *TINY, "--n_itr", "2", "--conditioning", "film"]) == 0

@@ -43,7 +43,7 @@ def episode_seeds(path: Path) -> list[int]:
         return [int(row["env_seed"]) for row in csv.DictReader(f)]
 
 
-@pytest.mark.parametrize("seed", [0, 3])
+@pytest.mark.parametrize("seed", [0, pytest.param(3, marks=pytest.mark.slow)])
 def test_train_evaluates_on_the_held_out_rooms_and_never_trains_on_them(
         tmp_path: Path, resets: dict[str, list], seed: int) -> None:
     args = ["train", "--task", "SimpleDoorKey", "--logdir", str(tmp_path), "--savedir", "t",
@@ -63,6 +63,7 @@ def test_train_evaluates_on_the_held_out_rooms_and_never_trains_on_them(
     assert not set(first) & set(played)
 
 
+@pytest.mark.slow
 def test_eval_of_student_and_teacher_records_the_held_out_seeds(
         tmp_path: Path, resets: dict[str, list]) -> None:
     common = ["--task", "SimpleDoorKey", "--logdir", str(tmp_path), "--num_eval", "6",

@@ -40,6 +40,7 @@ def shipped_choices(task: str) -> dict[str, list[str]]:
     return {t: e["candidates"] for t, e in book.entries.items() if e.get("candidates")}
 
 
+@pytest.mark.slow
 def test_free_text_replies_are_mapped_or_counted_invalid(server: str, tmp_path: Path):
     record = tmp_path / "llm_answers.json"
     planner = Planner("SimpleDoorKey", llm=LLMClient(LLMConfig(url=server, max_tokens=32)),
@@ -65,6 +66,7 @@ def test_free_text_replies_are_mapped_or_counted_invalid(server: str, tmp_path: 
     assert all(e["system"] and e["user"] and e["model"] for e in saved.values())
 
 
+@pytest.mark.slow
 def test_constrained_replies_are_always_candidates(server: str):
     planner = Planner("KeyInBox", llm=LLMClient(LLMConfig(url=server, constrain=True)), n_ask=3,
                       choices=shipped_choices("KeyInBox"))
@@ -75,6 +77,7 @@ def test_constrained_replies_are_always_candidates(server: str):
     assert {p for p, _ in dist} <= set(entry["candidates"])
 
 
+@pytest.mark.slow
 def test_eval_teacher_live_then_replay_makes_zero_calls(server: str, tmp_path: Path, capsys):
     common = ["eval", "--task", "SimpleDoorKey", "--loaddir", "teach", "--logdir", str(tmp_path),
               "--eval_teacher", "--num_eval", "2", "--num_videos", "0", "--num_envs", "2"]
@@ -96,6 +99,7 @@ def test_eval_teacher_live_then_replay_makes_zero_calls(server: str, tmp_path: P
     assert replay["planner"]["llm_calls"] == 0 and replay["planner"]["texts_asked"] == 0
 
 
+@pytest.mark.slow
 def test_run_from_an_answer_file_records_a_complete_file(server: str, tmp_path: Path,
                                                           capsys):
     """--answers_file F --llm_url URL: the recorded file holds F's answers and the new ones, so
@@ -121,6 +125,7 @@ def test_run_from_an_answer_file_records_a_complete_file(server: str, tmp_path: 
                  "--offline_planner"]) == 0
 
 
+@pytest.mark.slow
 def test_cut_off_json_is_asked_again_with_a_larger_limit(server: str):
     text = "Agent sees <box>, <door>, holds <nothing>."
     cands = shipped_choices("KeyInBox")[text]
@@ -140,6 +145,7 @@ def test_cut_off_json_is_asked_again_with_a_larger_limit(server: str):
     assert json.loads(reply.text)["plan"] in cands
 
 
+@pytest.mark.slow
 def test_answers_command_records_every_text(server: str, tmp_path: Path, capsys):
     out = tmp_path / "answers.json"
     assert main(["answers", "--task", "TwoDoor", "--llm_url", server, "--n_ask", "2",
@@ -170,6 +176,7 @@ def test_server_down_is_one_clear_line(capsys, tmp_path: Path):
     assert code == 2 and url in err_text and err_text.count("\n") == 0
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_live_eval_says_what_it_kept(server: str, tmp_path: Path):
     run = tmp_path / "ppo" / "simpledoorkey" / "teach" / "live"
     proc = subprocess.Popen(

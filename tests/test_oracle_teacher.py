@@ -28,6 +28,7 @@ def test_oracle_teacher_solves_the_task(task: str) -> None:
     assert s["Success Rate"] >= FLOORS[task], (task, s)
 
 
+@pytest.mark.slow
 def test_oracle_planner_flag_evaluates_and_teaches(tmp_path: Path, capsys) -> None:
     """--oracle_planner: the oracle is the teacher of `eval --eval_teacher` and of training."""
     common = ["--task", "ColoredDoorKey", "--logdir", str(tmp_path), "--oracle_planner",

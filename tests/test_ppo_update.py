@@ -49,7 +49,8 @@ def test_approx_kl_is_the_change_of_the_whole_update_against_the_collecting_stud
         assert key in stats
 
 
-@pytest.mark.parametrize("recurrent", [False, True], ids=["cnn", "lstm"])
+@pytest.mark.parametrize("recurrent", [False, pytest.param(True, marks=pytest.mark.slow)],
+                         ids=["cnn", "lstm"])
 def test_approx_kl_is_zero_when_the_update_changes_nothing(tmp_path: Path, recurrent: bool):
     t = collected(tmp_path, algo="ppo", recurrent=recurrent)
     before = [p.clone() for p in t.model.parameters()]

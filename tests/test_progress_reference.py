@@ -23,6 +23,8 @@ import pytest
 
 from main import main
 
+pytestmark = pytest.mark.slow
+
 REFERENCE = Path(__file__).parent / "data" / "progress_reference"
 COMMON = ["--task", "SimpleDoorKey", "--num_envs", "4", "--traj_per_itr", "4", "--batch_size",
           "64", "--eval_interval", "2", "--num_eval", "4", "--seed_list", "3"]

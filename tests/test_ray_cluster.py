@@ -76,6 +76,7 @@ def cluster():
         kill_cluster(temp_dir, port)
 
 
+@pytest.mark.slow
 def test_a_sweep_joins_a_stock_cluster(cluster: str, tmp_path: Path, capsys,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     for key in [k for k in os.environ if k.startswith("RAY_AUTH")]:
@@ -116,6 +117,7 @@ def sweep_process(address: str, out: Path, **env: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_a_refused_token_is_one_line_saying_so(cluster: str, tmp_path: Path) -> None:
     t0 = time.monotonic()
     proc = sweep_process(cluster, tmp_path / "study", RAY_AUTH_TOKEN="0123456789abcdef" * 2)
@@ -151,6 +153,7 @@ def not_ray():
         conn.close()
 
 
+@pytest.mark.slow
 def test_no_ray_behind_a_listening_port_is_one_line_within_30_s(not_ray: str,
                                                                  tmp_path: Path) -> None:
     t0 = time.monotonic()
@@ -161,6 +164,7 @@ def test_no_ray_behind_a_listening_port_is_one_line_within_30_s(not_ray: str,
     assert f"--address {not_ray}: something listens there but no Ray cluster answered" in err
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_joining_stops_the_sweep_at_once(not_ray: str, tmp_path: Path) -> None:
     proc = sweep_process(not_ray, tmp_path / "study")
     time.sleep(6)  # Ray's client is retrying by now (it ignores Ctrl-C for up to a minute)

@@ -132,6 +132,7 @@ def test_every_main_py_command_shown_exists_with_its_flags() -> None:
         assert rest <= train, f"{' '.join(cmd)}: train takes no {sorted(rest - train)}"
 
 
+@pytest.mark.slow
 def test_every_script_and_module_shown_runs_its_help() -> None:
     scripts = sorted({c[1] for c in _commands() if c[1].startswith("bench/")})
     modules = sorted({c[2] for c in _commands() if c[1] == "-m"})

@@ -20,6 +20,7 @@ TINY_RUN = ["--traj_per_itr", "2", "--batch_size", "32", "--num_envs", "4", "--i
             "--save_interval", "1"]
 
 
+@pytest.mark.slow
 def test_ablation_variants_run_with_their_flags_and_are_compared(tmp_path: Path):
     out = tmp_path / "abl"
     cmd = [sys.executable, str(ROOT / "main.py"), "sweep", "--task", "SimpleDoorKey",

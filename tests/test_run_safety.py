@@ -64,6 +64,7 @@ def assert_logged_once(run: Path) -> None:
     assert event_steps(run, "Train/SPS") == [int(r["env_steps"]) for r in rows]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_saves_the_logged_iteration_and_the_rerun_resumes(tmp_path: Path, sig, code):
     cmd = train_cmd(tmp_path, "--n_itr", "1000", "--eval_interval", "1000",
@@ -86,6 +87,7 @@ def test_a_signal_saves_the_logged_iteration_and_the_rerun_resumes(tmp_path: Pat
     assert int(csv_rows(run)[-1]["iteration"]) == done + 2
 
 
+@pytest.mark.slow
 def test_kill_9_before_the_first_checkpoint_starts_afresh_and_says_so(tmp_path: Path):
     cmd = train_cmd(tmp_path, "--n_itr", "4", "--eval_interval", "1000", "--save_interval",
                     "1000")
@@ -106,6 +108,7 @@ def test_kill_9_before_the_first_checkpoint_starts_afresh_and_says_so(tmp_path: 
     assert len(csv_rows(run)) == 4
 
 
+@pytest.mark.slow
 def test_kill_9_after_a_checkpoint_drops_what_was_logged_after_it(tmp_path: Path):
     cmd = train_cmd(tmp_path, "--n_itr", "7", "--eval_interval", "1000", "--save_interval", "2")
     proc = start_until(cmd, "itr 5/")
@@ -170,3 +173,34 @@ def test_an_evaluation_never_overwrites_another(capsys, tmp_path: Path):
         err = capsys.readouterr().err.strip()
         assert code == 2 and "already holds an evaluation (results.json)" in err
     assert results.read_text() == before
+
+
+def test_sigterm_in_process_saves_the_iteration_and_the_rerun_resumes(
+        tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch):
+    """The quick tier's signal test (the real processes above are slow): SIGTERM while an
+    iteration is committed lets it finish and be saved, exit 143; the same command resumes."""
+    import utils.logger
+
+    log = utils.logger.RunLogger.log
+
+    def log_then_sigterm(self, *args, **kwargs):
+        log(self, *args, **kwargs)
+        # the trainer's handler, not the default one that would end the test session
+        assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(utils.logger.RunLogger, "log", log_then_sigterm)
+    args = ["train", "--task", "SimpleDoorKey", "--savedir", "r", "--logdir", str(tmp_path),
+            *TINY]
+    assert main(args) == 143
+    run = tmp_path / "ppo" / "simpledoorkey" / "r"
+    err = capsys.readouterr().err.strip()
+    assert err == f"interrupted (SIGTERM): checkpoint saved at iteration 1 in {run}; run the " \
+        "same command again to resume"
+    assert load_checkpoint(run / "acmodel.pt")["counters"]["iteration"] == 1
+    assert (run / LOCK_NAME).read_text() == ""  # released
+    monkeypatch.undo()
+    assert main(args) == 0
+    assert f"resuming {run} from iteration 1" in capsys.readouterr().out
+    assert_logged_once(run)
+    assert len(csv_rows(run)) == 2

@@ -35,6 +35,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_a_sweep_runs_on_ray_reports_and_its_rerun_skips_or_resumes(tmp_path: Path):
     out = tmp_path / "study"
     first = sweep(out, 300)
@@ -172,6 +173,7 @@ def stop_after_a_checkpoint(cmd: list[str], run: Path,
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_sigterm_to_a_sweep_saves_the_running_run_and_the_rerun_resumes_it(tmp_path: Path):
     # a preempted session: one run training, one queued behind it (one CPU)
     out = tmp_path / "s"
@@ -193,6 +195,7 @@ def test_sigterm_to_a_sweep_saves_the_running_run_and_the_rerun_resumes_it(tmp_p
     assert load_checkpoint(run / "acmodel.pt")["counters"]["env_steps"] >= saved + 100
 
 
+@pytest.mark.slow
 def test_a_run_retried_during_a_stop_is_stopped_too(tmp_path: Path):
     # kill -9 a trainer, then stop the sweep at once: Ray may still start the run's retry; the
     # sweep must not leave it training unattended until the stop's wait runs out (300 s)
@@ -212,3 +215,16 @@ def test_a_run_retried_during_a_stop_is_stopped_too(tmp_path: Path):
     holder = (run / "train.lock").read_text().split()  # empty, or a dead trainer's line
     assert not holder or not Path(f"/proc/{holder[1]}").exists()
     assert load_checkpoint(run / "acmodel.pt")["counters"]["env_steps"] > 0
+
+
+def test_a_workers_run_appends_its_output_to_its_log(tmp_path: Path):
+    """train_in_worker, what each Ray task of a sweep runs (the Ray sweeps above are slow): the
+    command line heads the run's log, its output and exit code follow."""
+    from sweep.runner import train_in_worker
+
+    log = tmp_path / "logs" / "run.log"
+    argv = ["train", "--task", "Nope", "--savedir", "r", "--logdir", str(tmp_path / "log")]
+    assert train_in_worker(argv, str(log), str(ROOT)) == 2
+    head, *rest = log.read_text().splitlines()
+    assert head.startswith("== ") and head.endswith(f"python main.py {' '.join(argv)}")
+    assert rest and rest[-1].startswith("error:") and "Nope" in rest[-1]

@@ -43,6 +43,7 @@ def iterations(run: Path) -> list[int]:
         return [int(r["iteration"]) for r in csv.DictReader(f)]
 
 
+@pytest.mark.slow
 def test_the_run_stops_after_the_target_twice_in_a_row(tmp_path: Path, successes, capsys):
     successes += [0.5, 1.0, 0.8, 1.0, 0.5, 0.9, 1.0]  # >= 0.9 twice in a row first at 6, 7
     assert main([*BASE, "--logdir", str(tmp_path), "--savedir", "s"]) == 0
@@ -61,6 +62,7 @@ def test_the_run_stops_after_the_target_twice_in_a_row(tmp_path: Path, successes
     assert iterations(run) == list(range(1, 9))
 
 
+@pytest.mark.slow
 def test_target_zero_and_other_targets(tmp_path: Path, successes) -> None:
     successes += [1.0] * 8
     assert main([*BASE, "--logdir", str(tmp_path), "--savedir", "off",

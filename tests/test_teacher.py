@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from algos.evaluate import run_episodes
 from main import main
 from planners.answers import AnswerBook
+from planners.mediator import enumerate_texts
 from planners.planner import Planner
 from planners.teacher import Teacher, TeacherPolicy
 from tests.conftest import TINY
@@ -44,15 +46,24 @@ def test_eval_teacher_without_a_student(tmp_path: Path, capsys):
     assert (run / "episode_0.gif").exists() and list(run.glob("events.out.tfevents.*"))
 
 
+@pytest.fixture(scope="module")
+def twodoor_student(tmp_path_factory) -> Path:
+    """The logdir of a TwoDoor student, trained once for the variants below: it only has to
+    exist (raw input keeps the 20 x 20 network small); each variant evaluates a copy."""
+    logdir = tmp_path_factory.mktemp("student")
+    assert main(["train", "--task", "TwoDoor", "--savedir", "train", "--logdir", str(logdir),
+                 "--obs_encoding", "raw", *TINY]) == 0
+    return logdir
+
+
 @pytest.mark.parametrize("flags", [["--soft_planner"], ["--deterministic"],
                                    ["--soft_planner", "--deterministic"],
                                    ["--pi_meta_controller_noise", "gaussian",
                                     "--pi_meta_controller_noise_ratio", "0.5",
                                     "--LLM_noise", "gaussian", "--LLM_noise_ratio", "0.5"]])
-def test_eval_meta_controller_variants_beside_a_trained_student(tmp_path: Path, flags, capsys):
-    # the student only has to exist: raw input keeps the 20 x 20 network small
-    assert main(["train", "--task", "TwoDoor", "--savedir", "train", "--logdir", str(tmp_path),
-                 "--obs_encoding", "raw", *TINY]) == 0
+def test_eval_meta_controller_variants_beside_a_trained_student(tmp_path: Path, flags, capsys,
+                                                                twodoor_student: Path):
+    shutil.copytree(twodoor_student, tmp_path, dirs_exist_ok=True)
     assert main(["eval", "--task", "TwoDoor", "--loaddir", "train", "--savedir", "t",
                  "--logdir", str(tmp_path), "--eval_meta_controller", "--num_eval", "3",
                  "--num_videos", "0", *flags]) == 0
@@ -84,3 +95,14 @@ def test_answers_file_of_another_task_is_refused(tmp_path: Path, capsys):
 def test_answers_command_needs_a_source(capsys):
     code = main(["answers", "--task", "KeyInBox"])
     assert code == 2 and "--llm_url" in capsys.readouterr().err
+
+
+def test_answers_command_from_the_published_tables(tmp_path: Path, capsys):
+    """`main.py answers --from_published` needs no LLM: a file of every text the task can
+    produce, which the teacher loads."""
+    out = tmp_path / "answers.json"
+    assert main(["answers", "--task", "SimpleDoorKey", "--from_published", "--out",
+                 str(out)]) == 0
+    texts = enumerate_texts("SimpleDoorKey")
+    assert f"covers {len(texts)} of the {len(texts)} texts" in capsys.readouterr().out
+    assert set(AnswerBook.load("SimpleDoorKey", out).entries) == set(texts)

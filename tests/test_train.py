@@ -52,6 +52,7 @@ def test_train_writes_the_run_directory(logdir: Path, capsys):
     assert steps == [int(r["env_steps"]) for r in table]
 
 
+@pytest.mark.slow
 def test_same_seed_same_run_and_seed_zero_is_a_seed(logdir: Path):
     for name, seed in (("a", "0"), ("b", "0"), ("c", "1")):
         assert main(["train", "--task", "SimpleDoorKey", "--savedir", name, "--logdir",
@@ -85,6 +86,7 @@ def test_rerun_resumes_and_a_finished_run_is_kept(logdir: Path, capsys):
     assert [r["iteration"] for r in rows(run)] == ["1", "2", "3"]
 
 
+@pytest.mark.slow
 def test_several_seeds_get_sub_directories_and_eval_finds_them(logdir: Path, capsys):
     assert main(["train", "--task", "KeyInBox", "--savedir", "multi", "--logdir", str(logdir),
                  "--seed_list", "0", "3", *TINY]) == 0
@@ -99,6 +101,7 @@ def test_several_seeds_get_sub_directories_and_eval_finds_them(logdir: Path, cap
     assert (base / "eval" / "seed_3" / "results.json").exists()
 
 
+@pytest.mark.slow
 def test_eval_prints_results_and_saves_videos(logdir: Path, capsys):
     assert main(["train", "--task", "SimpleDoorKey", "--savedir", "train", "--logdir",
                  str(logdir), *TINY]) == 0
@@ -125,6 +128,7 @@ def rows_of(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [["--recurrent"], ["--frame_stack", "3"], ["--gae"]],
                          ids=["recurrent", "frame_stack", "gae"])
 def test_variants_train_and_evaluate(logdir: Path, extra: list[str]):
@@ -156,6 +160,7 @@ def test_env_seed_list_trains_on_those_rooms_only(logdir: Path):
     assert set(seen) == {5, 6} and len(seen) > 2
 
 
+@pytest.mark.slow
 def test_resume_takes_the_new_learning_rates_and_adam_eps(logdir: Path, capsys):
     from algos.trainer import Trainer
     from utils.config import TrainConfig
@@ -242,6 +247,7 @@ def test_tanh_heads_and_global_pool_train_evaluate_and_must_resume_alike(logdir:
     assert "--trunk_pool max" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_resume_with_the_same_flags_and_a_linear_lr_notes_no_change(logdir: Path, capsys):
     """The falling learning rate is the schedule's, not a flag the user changed."""
     args = ["train", "--task", "SimpleDoorKey", "--savedir", "lin", "--logdir", str(logdir),
