@@ -85,6 +85,9 @@ def main() -> None:
                         help="as main.py's --conditioning")
     parser.add_argument("--labels", default="teacher", choices=("teacher", "oracle"),
                         help="the teacher's labels (its LLM answers) or the oracle's right plans")
+    parser.add_argument("--by_plan", action="store_true",
+                        help="with --labels oracle: the final agreement on the held-out states "
+                             "per oracle plan step (colours as X: the door's colour, Y: another)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval_episodes", type=int, default=50,
                         help="held-out rooms each fitted student plays alone (0: none)")
@@ -135,6 +138,42 @@ def main() -> None:
             cells.append(" / ".join(student_alone(model, task, args.eval_episodes, greedy)
                                     for greedy in (False, True)))
         print(f"| {encoding} | " + " | ".join(cells) + " |", flush=True)
+        if args.by_plan and args.labels == "oracle":
+            print(agreement_by_plan(model, task, test_obs, test_labels), flush=True)
+
+
+def plan_step(task: str, obs) -> str:
+    """The first step of the oracle's plan for one observation, its colours named by role: X the
+    door's colour (or the key to fetch), Y any other (two keys in sight: "go to <X key>" is the
+    colour match, "go to <Y key>" the wrong key to clear from the door)."""
+    import re
+
+    from planners.mediator import perceive
+    from planners.oracle import oracle_plan
+
+    perception = perceive(task, obs)
+    step = oracle_plan(task, perception).split(", ")[0]
+    door = next((o for o in perception.objects if o.endswith(" door")), None)
+    colour = door.split()[0] if door else None
+    keys = sum(o.endswith(" key") for o in perception.objects) + (perception.held is not None)
+    step = re.sub(r"\b(red|green|blue|purple|yellow|grey)\b",
+                  lambda m: "X" if m.group(1) == colour else "Y", step)
+    return f"{step} ({keys} keys known)" if "key" in step else step
+
+
+def agreement_by_plan(model: ACModel, task: str, obs: torch.Tensor, labels: torch.Tensor
+                      ) -> str:
+    """A table: per oracle plan step, held-out states and the student's agreement there."""
+    with torch.no_grad():
+        logits = torch.cat([model(chunk)[0] for chunk in obs.split(1024)])
+    right = (logits.argmax(1) == labels.argmax(1)).tolist()
+    groups: dict[str, list[bool]] = {}
+    for o, r in zip(obs.numpy(), right, strict=True):
+        groups.setdefault(plan_step(task, o), []).append(r)
+    lines = ["| oracle's plan step | held-out states | agreement |", "|---|---|---|"]
+    for step, rs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        lines.append(f"| {step} | {len(rs)} | {sum(rs) / len(rs):.3f} |")
+    return "\n".join(lines)
 
 
 def student_alone(model: ACModel, task: str, episodes: int, greedy: bool) -> str:
