@@ -108,13 +108,16 @@ def test_nothing_at_the_address_is_one_line_within_seconds(tmp_path: Path, capsy
 
 
 def sweep_process(address: str, out: Path, **env: str) -> subprocess.Popen:
-    """`main.py sweep --address` as a user runs it: its own process (Ray's client state, the
-    token it read, stays there), output captured."""
+    """`main.py sweep --address` as a user runs it from a terminal: its own process (Ray's
+    client state, the token it read, stays there), output captured, Ctrl-C's default action
+    (a suite started in the background, as `cmd &`, has SIGINT ignored, and children inherit
+    that)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")} | env
     return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "sweep", "--task",
                              "SimpleDoorKey", "--algos", "ppo", "--seeds", "0", "--budget", "600",
                              "--out", str(out), "--address", address], cwd=ROOT, env=environ,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.slow
@@ -167,7 +170,15 @@ def test_no_ray_behind_a_listening_port_is_one_line_within_30_s(not_ray: str,
 @pytest.mark.slow
 def test_ctrl_c_while_joining_stops_the_sweep_at_once(not_ray: str, tmp_path: Path) -> None:
     proc = sweep_process(not_ray, tmp_path / "study")
-    time.sleep(6)  # Ray's client is retrying by now (it ignores Ctrl-C for up to a minute)
+    # Ctrl-C once the sweep is joining: its probe child is up (importing Ray first can take
+    # seconds on a loaded machine) and Ray's client is retrying (it ignores Ctrl-C for up to a
+    # minute)
+    deadline = time.monotonic() + 60
+    while not [pid for pid, (ppid, cmd) in _processes().items()
+               if ppid == proc.pid and b"sweep.cluster" in cmd]:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    time.sleep(3)
     assert proc.poll() is None
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
