@@ -3,7 +3,7 @@ encoding? The imitation phase and kickstarting can do no better than this.
 
     python bench/imitation_fit.py [--task SimpleDoorKey] [--states 20000] [--steps 1500]
         [--encodings raw onehot egocentric] [--ego_radius 9] [--trunk_pool none]
-        [--conditioning none]
+        [--conditioning none] [--global_pool none]
         [--labels teacher] [--seed 0] [--eval_episodes 50]
 
 States come from the teacher acting alone (what IHAC's guided sampling visits at first), labelled
@@ -83,18 +83,29 @@ def main() -> None:
                         help="as main.py's --trunk_pool")
     parser.add_argument("--conditioning", default="none", choices=flag_choices("conditioning"),
                         help="as main.py's --conditioning")
+    parser.add_argument("--global_pool", default="none", choices=flag_choices("global_pool"),
+                        help="as main.py's --global_pool")
     parser.add_argument("--labels", default="teacher", choices=("teacher", "oracle"),
                         help="the teacher's labels (its LLM answers) or the oracle's right plans")
     parser.add_argument("--by_plan", action="store_true",
-                        help="with --labels oracle: the final agreement on the held-out states "
-                             "per oracle plan step (colours as X: the door's colour, Y: another)")
+                        help="with --labels oracle: the final agreement per oracle plan step "
+                             "(colours as X: the door's colour, Y: another), on the held-out "
+                             "states and on as many training states")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--deciding_weight", type=float, default=1.0,
+                        help="with --labels oracle, a diagnostic: weigh the loss of the states "
+                             "where the colour match is decided (the oracle walks to the key of "
+                             "the door's colour, two keys known) this many times")
     parser.add_argument("--eval_episodes", type=int, default=50,
                         help="held-out rooms each fitted student plays alone (0: none)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     task = resolve_task(args.task)
     train_obs, train_labels, _ = collect(task, args.states, args.seed, args.labels)
+    weights = torch.ones(len(train_obs))
+    if args.deciding_weight != 1.0 and args.labels == "oracle":
+        deciding = [plan_step(task, o) == DECIDING for o in train_obs.numpy()]
+        weights[torch.tensor(deciding)] = args.deciding_weight
     test_obs, test_labels, teacher = collect(task, args.states // 4, args.seed + 777, args.labels)
     relabel = torch.from_numpy(teacher.batch_probs(test_obs.numpy())).float()
     floor = (relabel.argmax(1) == test_labels.argmax(1)).float().mean().item()
@@ -113,7 +124,7 @@ def main() -> None:
     for encoding in args.encodings:
         torch.manual_seed(args.seed)
         model = ACModel(train_obs.shape[1:], 7, encoding=encoding, ego_radius=args.ego_radius,
-                        trunk_pool=args.trunk_pool,
+                        trunk_pool=args.trunk_pool, global_pool=args.global_pool,
                         conditioning=args.conditioning)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
         gen = torch.Generator().manual_seed(args.seed)
@@ -122,7 +133,8 @@ def main() -> None:
             for idx in torch.randperm(len(train_obs), generator=gen).split(128):
                 t0 = time.perf_counter()
                 logits = model(train_obs[idx])[0]
-                loss = cross_entropy(train_labels[idx], logits).mean()
+                loss = (weights[idx] * cross_entropy(train_labels[idx], logits)).sum() \
+                    / weights[idx].sum()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -139,7 +151,12 @@ def main() -> None:
                                     for greedy in (False, True)))
         print(f"| {encoding} | " + " | ".join(cells) + " |", flush=True)
         if args.by_plan and args.labels == "oracle":
-            print(agreement_by_plan(model, task, test_obs, test_labels), flush=True)
+            print(agreement_by_plan(model, task, test_obs, test_labels,
+                                    train_obs[:len(test_obs)], train_labels[:len(test_obs)]),
+                  flush=True)
+
+
+DECIDING = "go to <X key> (2 keys known)"  # plan_step's name for where the match is decided
 
 
 def plan_step(task: str, obs) -> str:
@@ -161,18 +178,26 @@ def plan_step(task: str, obs) -> str:
     return f"{step} ({keys} keys known)" if "key" in step else step
 
 
-def agreement_by_plan(model: ACModel, task: str, obs: torch.Tensor, labels: torch.Tensor
-                      ) -> str:
-    """A table: per oracle plan step, held-out states and the student's agreement there."""
-    with torch.no_grad():
-        logits = torch.cat([model(chunk)[0] for chunk in obs.split(1024)])
-    right = (logits.argmax(1) == labels.argmax(1)).tolist()
-    groups: dict[str, list[bool]] = {}
-    for o, r in zip(obs.numpy(), right, strict=True):
-        groups.setdefault(plan_step(task, o), []).append(r)
-    lines = ["| oracle's plan step | held-out states | agreement |", "|---|---|---|"]
-    for step, rs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        lines.append(f"| {step} | {len(rs)} | {sum(rs) / len(rs):.3f} |")
+def agreement_by_plan(model: ACModel, task: str, obs: torch.Tensor, labels: torch.Tensor,
+                      train_obs: torch.Tensor, train_labels: torch.Tensor) -> str:
+    """A table: per oracle plan step, held-out states and the student's agreement there, and its
+    agreement on as many of its training states (fitting them, or not even those)."""
+    def groups(obs: torch.Tensor, labels: torch.Tensor) -> dict[str, list[bool]]:
+        with torch.no_grad():
+            logits = torch.cat([model(chunk)[0] for chunk in obs.split(1024)])
+        right = (logits.argmax(1) == labels.argmax(1)).tolist()
+        out: dict[str, list[bool]] = {}
+        for o, r in zip(obs.numpy(), right, strict=True):
+            out.setdefault(plan_step(task, o), []).append(r)
+        return out
+
+    held, seen = groups(obs, labels), groups(train_obs, train_labels)
+    lines = ["| oracle's plan step | held-out states | agreement | training states | agreement |",
+             "|---|---|---|---|---|"]
+    for step, rs in sorted(held.items(), key=lambda kv: -len(kv[1])):
+        ts = seen.get(step, [])
+        fit = f"{sum(ts) / len(ts):.3f}" if ts else "-"
+        lines.append(f"| {step} | {len(rs)} | {sum(rs) / len(rs):.3f} | {len(ts)} | {fit} |")
     return "\n".join(lines)
 
 

@@ -3,10 +3,11 @@
     python bench/network_cost.py [--task SimpleDoorKey] [--batch 128] [--rounds 5]
         [--networks none max stride max,broadcast]
 
-Per network, named TRUNK_POOL[,GLOBAL_POOL][,film] (main.py's --trunk_pool, --global_pool and
---conditioning film; today's other defaults: the egocentric map, radius 9): the multiply-adds of
-one forward pass (counted from the Conv2d and Linear layers' shapes; FiLM's attention over the
-cells, a few thousand more, is not counted), the median wall time of a
+Per network, named TRUNK_POOL[,GLOBAL_POOL][,film|,attention] (main.py's --trunk_pool,
+--global_pool and --conditioning; today's other defaults: the egocentric map, radius 9): the
+multiply-adds of one forward pass (counted from the Conv2d and Linear layers' shapes; the
+attention's dot products, FiLM's a few thousand, attention's a few hundred thousand with a
+handful of objects, are not counted), the median wall time of a
 forward + backward pass over --batch observations (1 torch thread, the networks interleaved
 round by round so that other work on the machine weighs on all alike), and the arithmetic rate
 that implies (forward + backward counted as 3 forward passes; a multiply-add is 2 FLOPs).
@@ -69,17 +70,18 @@ def core_peak() -> str:
 
 
 def network(name: str, obs_shape: tuple[int, int, int]) -> ACModel:
-    """The student network that ``--trunk_pool A --global_pool B [--conditioning film]``
-    builds, from "A[,B][,film]"."""
+    """The student network that ``--trunk_pool A --global_pool B [--conditioning C]`` builds,
+    from "A[,B][,C]"."""
     parts = name.split(",")
-    conditioning = "film" if "film" in parts else "none"
-    parts = [p for p in parts if p != "film"]
+    conditionings = [p for p in flag_choices("conditioning") if p != "none"]
+    conditioning = next((p for p in parts if p in conditionings), "none")
+    parts = [p for p in parts if p not in conditionings]
     trunk_pool, global_pool = parts[0] if parts else "", parts[1] if len(parts) > 1 else ""
     trunk_pools, global_pools = flag_choices("trunk_pool"), flag_choices("global_pool")
     if trunk_pool not in trunk_pools or global_pool not in ("", *global_pools) or len(parts) > 2:
         raise SystemExit(f"network_cost: --networks {name!r} is invalid: TRUNK_POOL "
                          f"({', '.join(trunk_pools)}) optionally followed by ,GLOBAL_POOL "
-                         f"({', '.join(global_pools)}) and ,film")
+                         f"({', '.join(global_pools)}) and ,CONDITIONING ({', '.join(conditionings)})")
     return ACModel(obs_shape, encoding="egocentric", ego_radius=9, trunk_pool=trunk_pool,
                    global_pool=global_pool or "none", conditioning=conditioning)
 
@@ -90,7 +92,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--networks", nargs="+", default=["none", "max", "stride", "max,broadcast"],
-                        help="TRUNK_POOL[,GLOBAL_POOL][,film] each (film: --conditioning film)")
+                        help="TRUNK_POOL[,GLOBAL_POOL][,CONDITIONING] each (CONDITIONING: film or "
+                             "attention, main.py's --conditioning)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)

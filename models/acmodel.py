@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from models.attention import AttentionTrunk
 from models.encoding import encode, encoded_shape
 from models.film import FilmTrunk
 from utils.precision import autocast
@@ -30,9 +31,12 @@ def conv_trunk(channels: int, trunk_pool: str = "none", global_pool: str = "none
     """Three 3x3 convs (16, 32, 64 channels; padding 1; ReLU); ``trunk_pool`` "max" puts a 2x2
     max-pool (odd sides rounded up) before the third, "stride" gives the third a stride of 2;
     ``global_pool`` "broadcast" feeds the third each channel's map-wide maximum in every cell;
-    ``conditioning`` "film" conditions the second on a summary of the whole map (models/film.py)."""
+    ``conditioning`` "film" conditions the second on a summary of the whole map (models/film.py),
+    "attention" lets the first layer's object cells attend to each other (models/attention.py)."""
     if conditioning == "film":
         return FilmTrunk(channels, trunk_pool)
+    if conditioning == "attention":
+        return AttentionTrunk(channels, trunk_pool)
     # either pool quarters the cells the third conv and the heads' first layers see, which are
     # most of the network's cost on the 19 x 19 egocentric map, without folding the map; the
     # strided conv keeps which of the 3 x 3 cells under it held what, the max-pool does not

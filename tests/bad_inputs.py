@@ -29,6 +29,8 @@ FLAGS = [
     (["--logdir", ""], "--logdir '' is invalid"),
     (["--seed_list", "1000000"], "would train on held-out evaluation rooms"),
     (["--target_success", "1.5"], "--target_success 1.5 is invalid"),
+    (["--conditioning", "attention", "--obs_encoding", "raw"],
+     "--conditioning attention needs one-hot cells"),
 ]
 
 # answer files (--answers_file): (entries, what the line says after the file and the entry)

@@ -185,13 +185,20 @@ class Network:
                                      "shifted per channel by a summary of the whole map (4 "
                                      "learned queries attending over every cell), so that a "
                                      "key's colour can be compared with a door's wherever both "
-                                     "are (models/film.py); none: the plain CNN",
-                             choices=("none", "film"))
+                                     "are (models/film.py); attention: the first conv layer's "
+                                     "cells that hold an object attend to each other "
+                                     "(self-attention), so a key's cell can read the door of its "
+                                     "colour (models/attention.py; needs a one-hot input); none: "
+                                     "the plain CNN",
+                             choices=("none", "film", "attention"))
 
     def check(self) -> None:
-        if self.conditioning == "film" and self.global_pool == "broadcast":
-            raise UserError("--conditioning film and --global_pool broadcast are two ways to "
-                            "bring the whole map to every cell: give one of them")
+        if self.conditioning != "none" and self.global_pool == "broadcast":
+            raise UserError(f"--conditioning {self.conditioning} and --global_pool broadcast are "
+                            "two ways to bring the whole map to every cell: give one of them")
+        if self.conditioning == "attention" and self.obs_encoding == "raw":
+            raise UserError("--conditioning attention needs one-hot cells to find the objects: "
+                            "give --obs_encoding onehot or egocentric, not raw")
 
 
 @dataclass
