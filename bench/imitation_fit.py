@@ -178,6 +178,21 @@ def plan_step(task: str, obs) -> str:
     return f"{step} ({keys} keys known)" if "key" in step else step
 
 
+def keys_disagree(task: str, obs) -> bool:
+    """Where the oracle walks to the key of the door's colour: would walking to the other key
+    take another action here? (Only there does an action show which key the student chose.)"""
+    from planners.mediator import perceive
+    from planners.oracle import oracle_plan
+    from planners.skills import parse_plan, plan_action
+
+    perception = perceive(task, obs)
+    right = oracle_plan(task, perception).split(", ")[0].removeprefix("go to <").rstrip(">")
+    other = next(o for o in perception.objects if o.endswith(" key") and o != right)
+    act = [plan_action(parse_plan(f"go to <{k}>, pick up <{k}>"), obs, perception)
+           for k in (right, other)]
+    return act[0] != act[1]
+
+
 def agreement_by_plan(model: ACModel, task: str, obs: torch.Tensor, labels: torch.Tensor,
                       train_obs: torch.Tensor, train_labels: torch.Tensor) -> str:
     """A table: per oracle plan step, held-out states and the student's agreement there, and its
@@ -188,7 +203,11 @@ def agreement_by_plan(model: ACModel, task: str, obs: torch.Tensor, labels: torc
         right = (logits.argmax(1) == labels.argmax(1)).tolist()
         out: dict[str, list[bool]] = {}
         for o, r in zip(obs.numpy(), right, strict=True):
-            out.setdefault(plan_step(task, o), []).append(r)
+            step = plan_step(task, o)
+            if step == DECIDING:  # split: does walking to the other key take another action?
+                step += (", the keys ask different actions" if keys_disagree(task, o)
+                         else ", either key's action")
+            out.setdefault(step, []).append(r)
         return out
 
     held, seen = groups(obs, labels), groups(train_obs, train_labels)
