@@ -89,8 +89,9 @@ def main() -> None:
                         help="the teacher's labels (its LLM answers) or the oracle's right plans")
     parser.add_argument("--by_plan", action="store_true",
                         help="with --labels oracle: the final agreement per oracle plan step "
-                             "(colours as X: the door's colour, Y: another), on the held-out "
-                             "states and on as many training states")
+                             "(colours as X: the door's colour, Y: another; where the colour "
+                             "match is decided, split by whether the two keys ask for different "
+                             "actions), on the held-out states and on as many training states")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--deciding_weight", type=float, default=1.0,
                         help="with --labels oracle, a diagnostic: weigh the loss of the states "
