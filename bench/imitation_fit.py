@@ -3,7 +3,7 @@ encoding? The imitation phase and kickstarting can do no better than this.
 
     python bench/imitation_fit.py [--task SimpleDoorKey] [--states 20000] [--steps 1500]
         [--encodings raw onehot egocentric] [--ego_radius 9] [--trunk_pool none]
-        [--conditioning none] [--global_pool none]
+        [--conditioning none] [--global_pool none] [--head_activation relu] [--actor_head flat]
         [--labels teacher] [--seed 0] [--eval_episodes 50]
 
 States come from the teacher acting alone (what IHAC's guided sampling visits at first), labelled
@@ -64,6 +64,79 @@ def collect(task: str, n_states: int, seed: int, labels: str = "teacher"
     return torch.cat(states)[:n_states], torch.cat(labels)[:n_states], teacher
 
 
+class CellActor(torch.nn.Module):
+    """--actor_head cells (a prototype): the actor's logits are the sum over the egocentric map's
+    cells of one small MLP applied to each cell's last-conv features and its place relative to the
+    agent (rows ahead, columns right, scaled to [-1, 1]). The flat head learns "the key at this
+    cell" once per cell; this one shares it across cells, so a key of the door's colour marked by
+    the trunk in any cell asks for the step towards it."""
+
+    def __init__(self, side: int, channels: int = 64, n_actions: int = 7) -> None:
+        super().__init__()
+        r = torch.linspace(-1, 1, side)
+        u, v = torch.meshgrid(r, r, indexing="ij")
+        self.register_buffer("coords", torch.stack([u, v], -1).reshape(side * side, 2))
+        self.side, self.channels = side, channels
+        self.net = torch.nn.Sequential(torch.nn.Linear(channels + 2, 64), torch.nn.ReLU(),
+                                       torch.nn.Linear(64, n_actions))
+        # hundreds of cells are summed: starting at zero keeps the first logits at zero
+        torch.nn.init.zeros_(self.net[2].weight)
+        torch.nn.init.zeros_(self.net[2].bias)
+
+    def forward(self, flat: torch.Tensor) -> torch.Tensor:
+        x = flat.view(len(flat), self.side * self.side, self.channels)
+        return self.net(torch.cat([x, self.coords.expand(len(x), -1, -1)], -1)).sum(1)
+
+
+class PointerActor(torch.nn.Module):
+    """--actor_head pointer (a prototype): the student's flat actor plus a pointer path. One
+    logit per cell (a linear map of its last-conv features) makes a softmax over the cells; the
+    attended features and place (rows ahead, columns right, in [-1, 1]) feed a small MLP whose
+    action logits are added to the flat actor's. "Point at the key of the door's colour, step
+    towards where it lies" is then one per-cell score, the readout bench/match_probe.py's cell
+    head learns, and one map from a place to a step, shared by every cell."""
+
+    def __init__(self, side: int, flat_actor: torch.nn.Module, channels: int = 64,
+                 n_actions: int = 7) -> None:
+        super().__init__()
+        r = torch.linspace(-1, 1, side)
+        u, v = torch.meshgrid(r, r, indexing="ij")
+        self.register_buffer("coords", torch.stack([u, v], -1).reshape(side * side, 2))
+        self.side, self.channels, self.flat = side, channels, flat_actor
+        self.score = torch.nn.Linear(channels, 1)
+        self.net = torch.nn.Sequential(torch.nn.Linear(channels + 2, 64), torch.nn.ReLU(),
+                                       torch.nn.Linear(64, n_actions))
+
+    def forward(self, flat: torch.Tensor) -> torch.Tensor:
+        x = flat.view(len(flat), self.side * self.side, self.channels)
+        weights = self.score(x).softmax(dim=1)  # (B, N, 1)
+        read = (weights * torch.cat([x, self.coords.expand(len(x), -1, -1)], -1)).sum(1)
+        return self.flat(flat) + self.net(read)
+
+
+def door_twins(obs: torch.Tensor) -> torch.Tensor:
+    """uint8 observations (N, W, H, C) -> the twins (M, W, H, C) of those whose newest frame shows
+    one door and two keys on the floor (none held), exactly one of the door's colour: the same
+    map with the door painted the other key's colour in every frame that shows it
+    (bench/match_probe.py does the same to the encoded map)."""
+    twins = []
+    for o in obs:
+        newest = o[..., -4:]
+        doors, keys = (newest[..., 0] == 4).nonzero(), (newest[..., 0] == 5).nonzero()
+        agent = (newest[..., 3] < 4).nonzero()[0]  # the map draws a held key on the agent's cell
+        if len(doors) != 1 or len(keys) != 2 or (keys == agent).all(1).any():
+            continue
+        door = newest[doors[0, 0], doors[0, 1], 1]
+        colours = [newest[x, y, 1] for x, y in keys]
+        if sum(int(c == door) for c in colours) != 1:
+            continue
+        twin = o.clone()
+        cell = twin[doors[0, 0], doors[0, 1]].view(-1, 4)  # (frames, 4), a view into the twin
+        cell[cell[:, 0] == 4, 1] = colours[1] if colours[0] == door else colours[0]
+        twins.append(twin)
+    return torch.stack(twins) if twins else obs[:0]
+
+
 def held_out_scores(model: ACModel, obs: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     with torch.no_grad():
         logits = torch.cat([model(chunk)[0] for chunk in obs.split(1024)])
@@ -85,6 +158,13 @@ def main() -> None:
                         help="as main.py's --conditioning")
     parser.add_argument("--global_pool", default="none", choices=flag_choices("global_pool"),
                         help="as main.py's --global_pool")
+    parser.add_argument("--head_activation", default="relu",
+                        choices=flag_choices("head_activation"),
+                        help="as main.py's --head_activation")
+    parser.add_argument("--actor_head", default="flat", choices=("flat", "cells", "pointer"),
+                        help="the actor's head: the student's (flat), or a prototype: CellActor "
+                             "or PointerActor (egocentric encoding, --global_pool none, "
+                             "--trunk_pool none)")
     parser.add_argument("--labels", default="teacher", choices=("teacher", "oracle"),
                         help="the teacher's labels (its LLM answers) or the oracle's right plans")
     parser.add_argument("--by_plan", action="store_true",
@@ -97,6 +177,11 @@ def main() -> None:
                         help="with --labels oracle, a diagnostic: weigh the loss of the states "
                              "where the colour match is decided (the oracle walks to the key of "
                              "the door's colour, two keys known) this many times")
+    parser.add_argument("--door_twins", action="store_true",
+                        help="with --labels oracle, a diagnostic: every training state that shows "
+                             "the door and two keys on the floor, one of its colour, is joined by "
+                             "its twin with the door painted the other key's colour, labelled by "
+                             "the oracle")
     parser.add_argument("--eval_episodes", type=int, default=50,
                         help="held-out rooms each fitted student plays alone (0: none)")
     args = parser.parse_args()
@@ -107,6 +192,13 @@ def main() -> None:
     if args.deciding_weight != 1.0 and args.labels == "oracle":
         deciding = [plan_step(task, o) == DECIDING for o in train_obs.numpy()]
         weights[torch.tensor(deciding)] = args.deciding_weight
+    if args.door_twins and args.labels == "oracle":
+        twins = door_twins(train_obs)
+        twin_labels = torch.from_numpy(OracleTeacher(task).batch_probs(twins.numpy())).float()
+        print(f"door twins: {len(twins)} added to the training states")
+        train_obs, train_labels = torch.cat([train_obs, twins]), torch.cat([train_labels,
+                                                                            twin_labels])
+        weights = torch.cat([weights, torch.ones(len(twins))])
     test_obs, test_labels, teacher = collect(task, args.states // 4, args.seed + 777, args.labels)
     relabel = torch.from_numpy(teacher.batch_probs(test_obs.numpy())).float()
     floor = (relabel.argmax(1) == test_labels.argmax(1)).float().mean().item()
@@ -126,7 +218,12 @@ def main() -> None:
         torch.manual_seed(args.seed)
         model = ACModel(train_obs.shape[1:], 7, encoding=encoding, ego_radius=args.ego_radius,
                         trunk_pool=args.trunk_pool, global_pool=args.global_pool,
-                        conditioning=args.conditioning)
+                        conditioning=args.conditioning, head_activation=args.head_activation)
+        side = model.encode(train_obs[:1]).shape[1]
+        if args.actor_head == "cells":
+            model.actor = CellActor(side)
+        elif args.actor_head == "pointer":
+            model.actor = PointerActor(side, model.actor)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
         gen = torch.Generator().manual_seed(args.seed)
         cells, seconds, step = [], 0.0, 0

@@ -112,8 +112,8 @@ def main() -> None:
             times[name].append(time.perf_counter() - t0)
     print(f"{args.task}: input {tuple(x.shape[1:])}, batch {args.batch}, 1 thread, "
           f"{args.rounds} rounds; {core_peak()}")
-    print("| trunk_pool,global_pool | MACs per observation (forward) | fwd + bwd ms (median) "
-          "| GFLOP/s |")
+    print("| network (trunk_pool[,global_pool][,conditioning]) | MACs per observation (forward) "
+          "| fwd + bwd ms (median) | GFLOP/s |")
     print("|---|---|---|---|")
     for name, net in nets.items():
         macs = forward_macs(net, x)
