@@ -10,6 +10,7 @@ import torch
 
 from algos.schedules import IterationPlan
 from algos.storage import RolloutStorage
+from algos.twins import TwinMaker, Twins
 from envs.vector import Episode, VecEnv
 from models import ACModel, TeacherCritic
 from utils.config import TrainConfig
@@ -40,10 +41,12 @@ class Carry:
 @dataclass
 class Collected:
     """One iteration's rollout besides the storage: finished episodes, env steps, and the share
-    of steps on which the student's argmax was the teacher's (when the teacher was asked)."""
+    of steps on which the student's argmax was the teacher's (when the teacher was asked), and
+    the colour twins made on the way (--twins; None without)."""
     episodes: list[Episode]
     steps: int
     agreement: float
+    twins: Twins | None = None
 
 
 class Collector:
@@ -52,9 +55,10 @@ class Collector:
 
     def __init__(self, cfg: TrainConfig, vec: VecEnv, model: ACModel, storage: RolloutStorage,
                  sample_gen: torch.Generator, teacher=None,
-                 critic: TeacherCritic | None = None) -> None:
+                 critic: TeacherCritic | None = None, twins: TwinMaker | None = None) -> None:
         self.cfg, self.vec, self.model, self.storage = cfg, vec, model, storage
         self.sample_gen, self.teacher, self.critic = sample_gen, teacher, critic
+        self.twins = twins
         self.device = storage.device
         self.recurrence = cfg.recurrence if model.recurrent else 1
 
@@ -74,6 +78,8 @@ class Collector:
                         logp + plan.guide * torch.log(teacher_probs + 1e-8), dim=-1)
             if plan.consult_critic:
                 tc_values = self.critic(obs_t)
+            if self.twins is not None and plan.teacher_loss:  # twins serve the teacher's loss
+                self.twins.add(obs)
             actions = torch.multinomial(behaviour.exp(), 1, generator=self.sample_gen).squeeze(1)
         pick = actions[:, None]
         return Act(actions, logp.gather(1, pick).squeeze(1), behaviour.gather(1, pick).squeeze(1),
@@ -129,4 +135,5 @@ class Collector:
         st.compute_returns(last_values * mask, cfg.gamma, cfg.lam if cfg.gae else None,
                            normalise=cfg.adv_norm == "batch")
         steps = st.step * self.vec.num_envs
-        return Carry(obs, memory, mask), Collected(episodes, steps, int(agreed) / steps)
+        twins = None if self.twins is None else self.twins.take(device)
+        return Carry(obs, memory, mask), Collected(episodes, steps, int(agreed) / steps, twins)

@@ -10,11 +10,13 @@ from torch.distributions import Categorical
 from algos.schedules import IterationPlan
 from algos.storage import Minibatch, RolloutStorage
 from algos.teacher_critic import cross_entropy
+from algos.twins import Twins
 from models import ACModel
 from utils.config import TrainConfig
 
 LOSS_KEYS = ("Policy Loss", "Value Loss", "Entropy", "Approx KL", "Clip Frac", "Grad Norm",
-             "Explained Variance", "Kickstart Loss", "Imitation Loss", "Value Align Loss", "Epochs")
+             "Explained Variance", "Kickstart Loss", "Imitation Loss", "Value Align Loss",
+             "Twin Loss", "Epochs")
 EVAL_CHUNK = 1024  # steps per forward pass when re-evaluating the whole rollout (no gradients)
 
 
@@ -46,9 +48,24 @@ class PPO:
             values.append(step_values)
         return torch.cat(logits), torch.cat(values)
 
-    def loss(self, mb: Minibatch, plan: IterationPlan
+    def loss(self, mb: Minibatch, plan: IterationPlan,
+             twins: tuple[torch.Tensor, torch.Tensor] | None = None
              ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The minibatch loss of the plan's phase, and its statistics (tensors)."""
+        """The minibatch loss of the plan's phase, and its statistics (tensors); ``twins``
+        (encoded maps, the teacher's labels) add the twin loss."""
+        loss, stats = self.phase_loss(mb, plan)
+        if twins is not None and len(twins[0]) and plan.teacher_loss:
+            # the twins weigh as the teacher's loss of the phase does, times --twin_coef
+            weight = self.cfg.imitation_coef if plan.imitating else plan.ks
+            twin_logits, _, _ = self.model(twins[0])
+            twin_loss = cross_entropy(twins[1], twin_logits).mean()
+            loss = loss + self.cfg.twin_coef * weight * twin_loss
+            stats["Twin Loss"] = twin_loss.detach()
+        return loss, stats
+
+    def phase_loss(self, mb: Minibatch, plan: IterationPlan
+                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The minibatch loss of the plan's phase (imitation or PPO), and its statistics."""
         if plan.imitating:
             return self.imitation_loss(mb)
         cfg = self.cfg
@@ -98,6 +115,12 @@ class PPO:
         return loss, {"Imitation Loss": ce.detach(), "Value Align Loss": align.detach()}
 
     @torch.no_grad()
+    def _encode_twins(self, twins: Twins) -> torch.Tensor:
+        """The twins' network inputs, encoded once for every epoch (uint8, as the rollout's)."""
+        return torch.cat([self.model.encode(chunk).to(torch.uint8)
+                          for chunk in twins.obs.split(EVAL_CHUNK)])
+
+    @torch.no_grad()
     def policy_change(self, storage: RolloutStorage) -> dict[str, float]:
         """How far the update moved the student, over the whole rollout: the mean of
         (r - 1) - log r (an unbiased, non-negative estimate of KL(pi_old || pi_new)) and the
@@ -115,22 +138,31 @@ class PPO:
             n += len(ratio)
         return {"Approx KL": kl.item() / n, "Clip Frac": clipped.item() / n}
 
-    def update(self, storage: RolloutStorage, generator: torch.Generator, plan: IterationPlan
-               ) -> tuple[dict[str, float], int]:
+    def update(self, storage: RolloutStorage, generator: torch.Generator, plan: IterationPlan,
+               twins: Twins | None = None) -> tuple[dict[str, float], int]:
         """PPO epochs over the rollout at the plan's learning rate: (statistics, gradient
         steps). The losses, entropy and gradient norm are means over minibatches; Approx KL and
-        Clip Frac measure the whole update (``policy_change``, PPO phase only)."""
+        Clip Frac measure the whole update (``policy_change``, PPO phase only). Each epoch
+        spreads the iteration's twins (if any) over its minibatches, shuffled."""
         for group in self.optimizer.param_groups:
             group["lr"] = plan.lr
         totals: dict[str, list[torch.Tensor]] = {}
         steps = epochs = 0
         target_kl = self.cfg.target_kl if not plan.imitating else 0.0
+        twin_inputs = self._encode_twins(twins) if twins is not None and len(twins) else None
+        n_batches = storage.n_minibatches(self.cfg.batch_size, self.recurrence)
         for _ in range(self.cfg.epochs):
             epoch_kl = []
             epochs += 1
+            twin_chunks = [None] * n_batches
+            if twin_inputs is not None:
+                order = torch.randperm(len(twins), generator=generator).to(twins.probs.device)
+                twin_chunks = [(twin_inputs[i].float(), twins.probs[i])
+                               for i in torch.tensor_split(order, n_batches)]
             # the hot path: no value comes back to the host inside this loop (no .item())
-            for mb in storage.minibatches(self.cfg.batch_size, generator, self.recurrence):
-                loss, stats = self.loss(mb, plan)
+            for mb, twin_mb in zip(storage.minibatches(self.cfg.batch_size, generator,
+                                                       self.recurrence), twin_chunks, strict=True):
+                loss, stats = self.loss(mb, plan, twin_mb)
                 if "_kl" in stats:
                     epoch_kl.append(stats.pop("_kl"))
                 self.optimizer.zero_grad(set_to_none=True)

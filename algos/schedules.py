@@ -26,6 +26,11 @@ class IterationPlan:
     consult_critic: bool    # the teacher critic's values are needed (the imitation phase)
 
     @property
+    def teacher_loss(self) -> bool:
+        """The update has a loss against the teacher (imitation, or kickstarting)."""
+        return self.imitating or self.ks > 0
+
+    @property
     def phase(self) -> float:
         """The logged phase: 0 imitation, 1 reinforcement learning."""
         return 0.0 if self.imitating else 1.0

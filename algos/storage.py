@@ -151,6 +151,11 @@ class RolloutStorage:
         adv = self.returns[:T] - self.values[:T]
         self.advantages[:T] = (adv - adv.mean()) / (adv.std() + 1e-8) if normalise else adv
 
+    def n_minibatches(self, batch_size: int, recurrence: int = 1) -> int:
+        """How many minibatches one epoch of ``minibatches`` yields."""
+        starts = -(-self.step * self.num_envs // recurrence)
+        return min(starts, max(1, round(self.num_envs * self.step / batch_size)))
+
     def minibatches(self, batch_size: int, generator: torch.Generator, recurrence: int = 1
                     ) -> Iterator[Minibatch]:
         """One epoch: all T * N steps, shuffled, in round(T * N / batch_size) (at least 1)
@@ -165,7 +170,7 @@ class RolloutStorage:
         starts = torch.arange(0, N * T, recurrence)
         # the permutation comes from a CPU generator on every device (the same minibatches)
         perm = starts[torch.randperm(len(starts), generator=generator)]
-        n_batches = min(len(starts), max(1, round(N * T / batch_size)))
+        n_batches = self.n_minibatches(batch_size, recurrence)
         yield from self._gather(torch.tensor_split(perm.to(self.device), n_batches), recurrence)
 
     def in_order(self, batch_size: int, recurrence: int = 1) -> Iterator[Minibatch]:

@@ -15,6 +15,7 @@ from algos.ppo import LOSS_KEYS, PPO
 from algos.schedules import IterationPlan, learning_rate, plan_iteration
 from algos.storage import RolloutStorage
 from algos.teacher_critic import TeacherCriticLearner
+from algos.twins import TwinMaker
 from envs.vector import VecEnv, cycle_seeds
 from models import ACModel, TeacherCritic, network_options
 from planners.teacher_scalars import TEACHER_KEYS, teacher_scalars
@@ -36,7 +37,8 @@ from utils.rundir import make_writable_dir
 
 TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEYS, "Guidance Coef",
                                       "KS Coef", "Phase", "Teacher Agreement",
-                                      "Teacher Critic Loss", "Learning Rate")] + list(TEACHER_KEYS)
+                                      "Teacher Critic Loss", "Learning Rate", "Twins",
+                                      "Twins Unanswered")] + list(TEACHER_KEYS)
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # NaN by design: no variance of the returns (every return equal) leaves nothing to explain
 NAN_IS_FINE = {"Explained Variance", "Train/Explained Variance"}
@@ -97,8 +99,9 @@ class Trainer:
         # minibatches on every device)
         self.sample_gen = torch.Generator(self.device).manual_seed(seed)
         self.minibatch_gen = torch.Generator().manual_seed(seed + 1)  # minibatch shuffling
+        twins = None if cfg.twins == "none" else TwinMaker(cfg.twins, self.teacher, seed)
         self.collector = Collector(cfg, self.vec, self.model, self.storage, self.sample_gen,
-                                   self.teacher, self.critic)
+                                   self.teacher, self.critic, twins)
         self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0,
                          "imitation_iterations": 0,
                          "target_streak": 0}  # evaluations in a row at --target_success
@@ -278,7 +281,11 @@ class Trainer:
             extra["Train/Teacher Critic Loss"] = self.critic_learner.update(
                 self.storage, self.model, self.minibatch_gen)
         extra["Train/Learning Rate"] = plan.lr
-        losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen, plan)
+        losses, gradient_steps = self.algo.update(self.storage, self.minibatch_gen, plan,
+                                                  collected.twins)
+        if collected.twins is not None:
+            extra.update({"Train/Twins": len(collected.twins),
+                          "Train/Twins Unanswered": collected.twins.unanswered})
         self._check_finite({**losses, **extra})
         if self.teacher is not None:
             extra.update({"Train/Guidance Coef": plan.guide, "Train/KS Coef": plan.ks,

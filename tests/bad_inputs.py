@@ -31,6 +31,9 @@ FLAGS = [
     (["--target_success", "1.5"], "--target_success 1.5 is invalid"),
     (["--conditioning", "attention", "--obs_encoding", "raw"],
      "--conditioning attention needs one-hot cells"),
+    (["--twins", "swap", "--algo", "ppo"], "--twins swap is labelled by the teacher"),
+    (["--twins", "paint", "--recurrent"], "--twins paint needs a student without --recurrent"),
+    (["--twins", "mirror"], "--twins: invalid choice: 'mirror'"),
 ]
 
 # answer files (--answers_file): (entries, what the line says after the file and the entry)

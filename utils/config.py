@@ -64,8 +64,15 @@ class TrainConfig(*_TRAIN[::-1], CommandConfig):
     """`train`: one run per seed. Also what a run's config.json and checkpoint record."""
 
     def check(self) -> None:
-        """What spans sections: no training room is a held-out room."""
+        """What spans sections: no training room is a held-out room; --twins needs a teacher's
+        loss and a student without memory (a twin has no history of its own)."""
         self._check_held_out()
+        if self.twins != "none" and self.algo == "ppo":
+            raise UserError(f"--twins {self.twins} is labelled by the teacher: use --algo ihac "
+                            "or llm4teach, or --twins none")
+        if self.twins != "none" and self.recurrent:
+            raise UserError(f"--twins {self.twins} needs a student without --recurrent (a twin "
+                            "has no memory of its own)")
 
     def _check_held_out(self) -> None:
         """No training room may be a held-out room (the rooms every evaluation plays)."""

@@ -348,6 +348,13 @@ class IHAC:
                                "target", NON_NEGATIVE)
     tc_vmax: float = flag(2.0, "ihac: teacher-critic targets are clipped to [0, tc_vmax]",
                           NON_NEGATIVE)
+    twins: str = flag("none", "colour twins beside the teacher's loss: each step the teacher "
+                              "labels also gets a copy whose colours changed, labelled by the "
+                              "teacher: swap (two objects alike exchange colours), paint (one "
+                              "object takes another colour), none", choices=("none", "swap",
+                                                                             "paint"))
+    twin_coef: float = flag(1.0, "--twins: the twin loss's weight, relative to the teacher's "
+                                 "loss of the phase (imitation or kickstarting)", NON_NEGATIVE)
 
     def check(self) -> None:
         imitation, kickstart = parse_imitation(self.imitation), parse_kickstart(self.kickstart)

@@ -44,6 +44,10 @@ METRICS = {
                          "teacher's",
     "Teacher Critic Loss": "the teacher critic's TD loss (IHAC, imitation phase)",
     "Learning Rate": "the optimizer's learning rate this iteration (--lr_schedule)",
+    "Twin Loss": "--twins: cross-entropy of the student against the teacher on the colour twins "
+                 "(mean over minibatches), weighted as the phase's teacher loss times --twin_coef",
+    "Twins": "--twins: colour twins made and labelled by the teacher in this iteration",
+    "Twins Unanswered": "--twins: twins dropped because the teacher had no answer for their text",
     "LLM Calls": "chat completions sent to a live LLM so far (0 with answer files)",
     "Invalid Replies": "LLM replies that named no candidate plan (or several) and were asked "
                        "again",
