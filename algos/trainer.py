@@ -38,7 +38,8 @@ from utils.rundir import make_writable_dir
 TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEYS, "Guidance Coef",
                                       "KS Coef", "Phase", "Teacher Agreement",
                                       "Teacher Critic Loss", "Learning Rate", "Twins",
-                                      "Twins Unanswered")] + list(TEACHER_KEYS)
+                                      "Twins Unanswered", "Twins Relabelled")]
+TRAIN_KEYS += list(TEACHER_KEYS)
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # NaN by design: no variance of the returns (every return equal) leaves nothing to explain
 NAN_IS_FINE = {"Explained Variance", "Train/Explained Variance"}
@@ -99,7 +100,8 @@ class Trainer:
         # minibatches on every device)
         self.sample_gen = torch.Generator(self.device).manual_seed(seed)
         self.minibatch_gen = torch.Generator().manual_seed(seed + 1)  # minibatch shuffling
-        twins = None if cfg.twins == "none" else TwinMaker(cfg.twins, self.teacher, seed)
+        twins = None if cfg.twins == "none" else TwinMaker(cfg.twins, self.teacher, seed,
+                                                          cfg.twin_keep)
         self.collector = Collector(cfg, self.vec, self.model, self.storage, self.sample_gen,
                                    self.teacher, self.critic, twins)
         self.counters = {"iteration": 0, "env_steps": 0, "updates": 0, "episodes": 0,
@@ -285,7 +287,8 @@ class Trainer:
                                                   collected.twins)
         if collected.twins is not None:
             extra.update({"Train/Twins": len(collected.twins),
-                          "Train/Twins Unanswered": collected.twins.unanswered})
+                          "Train/Twins Unanswered": collected.twins.unanswered,
+                          "Train/Twins Relabelled": collected.twins.relabelled})
         self._check_finite({**losses, **extra})
         if self.teacher is not None:
             extra.update({"Train/Guidance Coef": plan.guide, "Train/KS Coef": plan.ks,

@@ -12,6 +12,10 @@ which door); the teacher decides what a twin asks for.
 A recoloured cell is recoloured in every stacked frame that shows the same object there (type
 and colour as in the newest frame), so the frames stay one consistent history. The held object
 (drawn on the agent's cell) counts as an object of the map.
+
+A twin is *relabelled* when the teacher's most likely action on it differs from its most likely
+action on the real state: only those pairs carry a colour signal. ``--twin_keep relabelled`` keeps
+only them (the teacher still decides which they are; no twin reads the task's rule).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 from utils.errors import UserError
 
 TWIN_KINDS = ("none", "swap", "paint")
+TWIN_KEEP = ("all", "relabelled")
 COLOURED_TYPES = tuple(OBJECT_TO_IDX[t] for t in ("door", "key", "ball", "box"))
 N_COLOURS = len(COLOR_TO_IDX)
 
@@ -81,6 +86,7 @@ class Twins:
     obs: torch.Tensor    # (M, W, H, C) uint8, or the encoded network input
     probs: torch.Tensor  # (M, 7)
     unanswered: int      # twins dropped because the teacher had no answer for their text
+    relabelled: int      # answered twins whose teacher's most likely action differs from the real
 
     def __len__(self) -> int:
         return len(self.obs)
@@ -90,21 +96,24 @@ class TwinMaker:
     """Makes at most one twin per observation and asks the teacher for its label. A twin whose
     text the teacher cannot answer (an answer file without it, no LLM) is dropped and counted."""
 
-    def __init__(self, kind: str, teacher, seed: int) -> None:
+    def __init__(self, kind: str, teacher, seed: int, keep: str = "all") -> None:
         if kind not in MAKERS:
             raise UserError(f"--twins {kind!r}: give one of {', '.join(TWIN_KINDS)}")
-        self.make_one, self.teacher = MAKERS[kind], teacher
+        if keep not in TWIN_KEEP:
+            raise UserError(f"--twin_keep {keep!r}: give one of {', '.join(TWIN_KEEP)}")
+        self.make_one, self.teacher, self.keep_all = MAKERS[kind], teacher, keep == "all"
         self.rng = np.random.default_rng([seed, 0x7417])  # its own stream: the envs' is apart
         self.reset()
 
     def reset(self) -> None:
         self._obs: list[np.ndarray] = []
         self._probs: list[np.ndarray] = []
-        self._unanswered = 0
+        self._unanswered = self._relabelled = 0
 
-    def add(self, obs: np.ndarray) -> None:
-        """Twins of a batch of observations (N, W, H, C), labelled by the teacher."""
-        for o in obs:
+    def add(self, obs: np.ndarray, real_probs: np.ndarray) -> None:
+        """Twins of a batch of observations (N, W, H, C), labelled by the teacher;
+        ``real_probs`` (N, 7) are the teacher's labels of the real observations."""
+        for o, real in zip(obs, real_probs, strict=True):
             twin = self.make_one(o, self.rng)
             if twin is None:
                 continue
@@ -112,6 +121,10 @@ class TwinMaker:
                 probs = self.teacher.batch_probs(twin[None, ..., -4:])[0]
             except UserError:
                 self._unanswered += 1
+                continue
+            relabelled = bool(probs.argmax() != real.argmax())
+            self._relabelled += relabelled
+            if not (relabelled or self.keep_all):
                 continue
             self._obs.append(twin)
             self._probs.append(probs)
@@ -124,6 +137,6 @@ class TwinMaker:
         else:
             obs = torch.empty(0, dtype=torch.uint8, device=device)
             probs = torch.empty(0, 7, device=device)
-        out = Twins(obs, probs, self._unanswered)
+        out = Twins(obs, probs, self._unanswered, self._relabelled)
         self.reset()
         return out

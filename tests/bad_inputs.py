@@ -34,6 +34,7 @@ FLAGS = [
     (["--twins", "swap", "--algo", "ppo"], "--twins swap is labelled by the teacher"),
     (["--twins", "paint", "--recurrent"], "--twins paint needs a student without --recurrent"),
     (["--twins", "mirror"], "--twins: invalid choice: 'mirror'"),
+    (["--twin_keep", "relabelled"], "--twin_keep relabelled chooses among colour twins"),
 ]
 
 # answer files (--answers_file): (entries, what the line says after the file and the entry)

@@ -11,8 +11,8 @@ update (algos/schedules.py), with the flags each schedule had then (--imitation_
 --guide_end_frac 0), which are the one-flag schedules below. Wall-clock columns are left out; every
 other column must agree (floats to a relative 1e-4, which absorbs CPU kernels that round
 differently, not a change of what is computed). Columns added since a reference was made
-(--twins' Train/Twins, Train/Twins Unanswered, Train/Twin Loss) must be empty in these runs, whose
-flags leave those features off.
+(--twins' Train/Twins, Train/Twins Unanswered, Train/Twins Relabelled, Train/Twin Loss) must
+be empty in these runs, whose flags leave those features off.
 """
 
 from __future__ import annotations

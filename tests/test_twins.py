@@ -19,6 +19,7 @@ from planners.mediator import perceive
 from tests.conftest import TINY
 from tests.plans import rl_plan
 from utils.config import TrainConfig
+from utils.errors import UserError
 
 EMPTY, WALL, DOOR, KEY = 1, 2, 4, 5
 RED, BLUE, GREY = 0, 2, 5
@@ -102,12 +103,31 @@ def test_the_teacher_labels_a_twin_by_its_colours():
     assert (real, mirrored) == (2, 0)
 
 
+def test_relabelled_twins_are_counted_and_can_be_the_only_ones_kept():
+    """A swap of the two keys moves the shipped teacher's first action (forward, then turn
+    left): relabelled. Labelled with that twin's own answer as the real one, nothing changed."""
+    teacher = build_teacher(TrainConfig(task="RandomColoredDoorKey").validate())
+    obs = np.stack([room()] * 4)
+    real = teacher.batch_probs(obs[..., -4:])
+    twin = swap_twin(obs[0], np.random.default_rng(0))
+    as_twin = np.repeat(teacher.batch_probs(twin[None, ..., -4:]), 4, axis=0)
+    for keep, n_kept in (("all", 8), ("relabelled", 4)):
+        maker = TwinMaker("swap", teacher, seed=0, keep=keep)
+        maker.add(obs, real)      # every swap of this room is the same: relabelled
+        maker.add(obs, as_twin)   # against the twin's own label: not relabelled
+        twins = maker.take(torch.device("cpu"))
+        assert (twins.relabelled, len(twins), twins.unanswered) == (4, n_kept, 0)
+    with pytest.raises(UserError, match="--twin_keep 'changed'"):
+        TwinMaker("swap", teacher, seed=0, keep="changed")
+
+
 def test_a_twin_the_teacher_cannot_answer_is_dropped_and_counted():
     """The shipped answers hold no text whose door matches no key: painting the door a third
     colour leaves the twin unanswered."""
     teacher = build_teacher(TrainConfig(task="RandomColoredDoorKey").validate())
     maker = TwinMaker("paint", teacher, seed=0)
-    maker.add(np.stack([room()] * 60))
+    obs = np.stack([room()] * 60)
+    maker.add(obs, teacher.batch_probs(obs[..., -4:]))
     twins = maker.take(torch.device("cpu"))
     assert 0 < twins.unanswered < 60 and len(twins) == 60 - twins.unanswered
     assert twins.obs.dtype == torch.uint8 and twins.probs.shape == (len(twins), 7)
@@ -141,6 +161,8 @@ def test_a_run_with_twins_makes_learns_from_and_logs_them(logdir: Path):
         table = list(csv.DictReader(f))
     made = [float(r["Train/Twins"]) for r in table]
     assert all(m > 0 for m in made) and table[0]["Train/Phase"] == "0.0"
+    relabelled = [float(r["Train/Twins Relabelled"]) for r in table]
+    assert all(0 <= r <= m for r, m in zip(relabelled, made, strict=True))
     assert all(math.isfinite(float(r["Train/Twin Loss"])) for r in table)
     # the same seed gives the same run
     assert main([*args, "--savedir", "b"]) == 0

@@ -355,6 +355,9 @@ class IHAC:
                                                                              "paint"))
     twin_coef: float = flag(1.0, "--twins: the twin loss's weight, relative to the teacher's "
                                  "loss of the phase (imitation or kickstarting)", NON_NEGATIVE)
+    twin_keep: str = flag("all", "--twins: keep every answered twin (all), or only those whose "
+                                 "teacher's most likely action differs from the real state's "
+                                 "(relabelled)", choices=("all", "relabelled"))
 
     def check(self) -> None:
         imitation, kickstart = parse_imitation(self.imitation), parse_kickstart(self.kickstart)

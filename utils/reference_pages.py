@@ -46,8 +46,10 @@ METRICS = {
     "Learning Rate": "the optimizer's learning rate this iteration (--lr_schedule)",
     "Twin Loss": "--twins: cross-entropy of the student against the teacher on the colour twins "
                  "(mean over minibatches), weighted as the phase's teacher loss times --twin_coef",
-    "Twins": "--twins: colour twins made and labelled by the teacher in this iteration",
+    "Twins": "--twins: colour twins labelled by the teacher and kept for this iteration's update",
     "Twins Unanswered": "--twins: twins dropped because the teacher had no answer for their text",
+    "Twins Relabelled": "--twins: answered twins whose teacher's most likely action differs from "
+                        "the real state's (with --twin_keep relabelled, the only ones kept)",
     "LLM Calls": "chat completions sent to a live LLM so far (0 with answer files)",
     "Invalid Replies": "LLM replies that named no candidate plan (or several) and were asked "
                        "again",
