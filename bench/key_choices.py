@@ -2,22 +2,27 @@
 
     python bench/key_choices.py --task RandomColoredDoorKey \
         --runs bench/results/coloreddoorkey-default/log/ppo/coloreddoorkey/ihac_seed*
+    python bench/key_choices.py --task RandomColoredDoorKey --teacher llm oracle
 
 (The runs under bench/results/coloreddoorkey* were trained on today's RandomColoredDoorKey, then
 named ColoredDoorKey: docs/method.md section 1.)
 
 The student acts alone (sampled actions) on --episodes held-out rooms (the evaluation's seeds).
-Per run: how often the first key picked up has the door's colour, split by whether the door had
-been seen before that pick-up, and the success rate after a right and after a wrong first key
-(after a wrong one, success needs dropping it and fetching the other).
+--teacher measures a teacher acting alone instead (llm: the shipped answers, a plan sampled at
+every step; oracle: the rule-based right plan). Per run: how often the first key picked up has
+the door's colour, split by whether the door had been seen before that pick-up, and the success
+rate after a right and after a wrong first key (after a wrong one, success needs dropping it and
+fetching the other).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 from minigrid.core.world_object import Door
 
@@ -26,21 +31,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from algos.evaluate import EVAL_SEED_BASE
 from commands.evaluate import load_student
 from envs import make_env
+from planners import build_teacher
 from planners.mediator import COLOURED_TASKS
+from planners.teacher import TeacherPolicy
+from utils.config import EvalConfig
+from utils.errors import UserError
 
 DOOR = 4  # MiniGrid's object code of a door
 
 
-def episode(model, env, seed: int, generator: torch.Generator) -> tuple[str, bool, bool]:
+def student_actor(model) -> Callable[[np.ndarray], int]:
+    """The student's sampled action (one generator per run, so every run sees the same draws)."""
+    model.eval()
+    generator = torch.Generator().manual_seed(0)
+
+    def act(obs: np.ndarray) -> int:
+        with torch.no_grad():
+            logits, _, _ = model(torch.from_numpy(obs[None]))
+        return int(torch.multinomial(torch.softmax(logits, -1), 1, generator=generator))
+    return act
+
+
+def teacher_actor(name: str, task: str) -> Callable[[np.ndarray], int]:
+    """The teacher acting alone, as `main.py eval --eval_teacher` runs it."""
+    cfg = EvalConfig(task=task, oracle_planner=name == "oracle")
+    policy = TeacherPolicy(build_teacher(cfg, seed=0))
+    return lambda obs: int(policy(obs[None])[0])
+
+
+def episode(act: Callable[[np.ndarray], int], env, seed: int) -> tuple[str, bool, bool]:
     """(first key: right / wrong / none, door seen before that pick-up, success)."""
     obs, _ = env.reset(seed=seed)
     grid = env.unwrapped
     door = next(o for o in grid.grid.grid if isinstance(o, Door))
     first, seen = "none", False
     for _ in range(grid.max_steps):
-        with torch.no_grad():
-            logits, _, _ = model(torch.from_numpy(obs[None]))
-        action = int(torch.multinomial(torch.softmax(logits, -1), 1, generator=generator))
+        action = act(obs)
         before, door_seen = grid.carrying, bool((obs[..., 0] == DOOR).any())
         obs, _, terminated, truncated, info = env.step(action)
         if first == "none" and before is None and grid.carrying is not None:
@@ -63,19 +89,20 @@ def success(eps: list[tuple[str, bool, bool]], first: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", nargs="+", required=True, type=Path, help="run directories")
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--runs", nargs="+", type=Path, help="run directories")
+    who.add_argument("--teacher", nargs="+", choices=("llm", "oracle"), help="teachers alone")
     parser.add_argument("--episodes", type=int, default=200)
     parser.add_argument("--task", default="RandomColoredDoorKey", choices=list(COLOURED_TASKS))
     args = parser.parse_args()
     torch.set_num_threads(1)
     env = make_env(args.task)
-    for run in args.runs:
-        model, _, _ = load_student(run, args.task)
-        model.eval()
-        generator = torch.Generator().manual_seed(0)
-        eps = [episode(model, env, EVAL_SEED_BASE + k, generator) for k in range(args.episodes)]
-
-        print(f"{run}: first key right {share([e for e in eps if e[0] != 'none'])} "
+    actors = ({f"teacher {name}": teacher_actor(name, args.task) for name in args.teacher}
+              if args.teacher else
+              {str(run): student_actor(load_student(run, args.task)[0]) for run in args.runs})
+    for name, act in actors.items():
+        eps = [episode(act, env, EVAL_SEED_BASE + k) for k in range(args.episodes)]
+        print(f"{name}: first key right {share([e for e in eps if e[0] != 'none'])} "
               f"(door seen before: {share([e for e in eps if e[0] != 'none' and e[1]])}, "
               f"not seen: {share([e for e in eps if e[0] != 'none' and not e[1]])}); "
               f"success after a right first key {success(eps, 'right')}, after a wrong one "
@@ -84,4 +111,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as error:  # a run without a checkpoint, a wrong task: one line, exit 2
+        print(f"key_choices: {error}", file=sys.stderr)
+        sys.exit(2)
