@@ -79,7 +79,7 @@ class Collector:
             if plan.consult_critic:
                 tc_values = self.critic(obs_t)
             if self.twins is not None and plan.teacher_loss:  # twins serve the teacher's loss
-                self.twins.add(obs, teacher_probs.cpu().numpy())
+                self.twins.add(obs)
             actions = torch.multinomial(behaviour.exp(), 1, generator=self.sample_gen).squeeze(1)
         pick = actions[:, None]
         return Act(actions, logp.gather(1, pick).squeeze(1), behaviour.gather(1, pick).squeeze(1),

@@ -13,9 +13,13 @@ A recoloured cell is recoloured in every stacked frame that shows the same objec
 and colour as in the newest frame), so the frames stay one consistent history. The held object
 (drawn on the agent's cell) counts as an object of the map.
 
-A twin is *relabelled* when the teacher's most likely action on it differs from its most likely
-action on the real state: only those pairs carry a colour signal. ``--twin_keep relabelled`` keeps
-only them (the teacher still decides which they are; no twin reads the task's rule).
+A twin's label is the teacher's expected action distribution (every plan weighed by its
+probability: what a sampled label is on average), and a twin is *relabelled* when that
+distribution's most likely action differs from the real state's: only those pairs carry a colour
+signal. Comparing two sampled labels instead would call a twin relabelled whenever the two draws
+differ, colour or not (a third of the LLM teacher's, docs/method.md section 4). ``--twin_keep
+relabelled`` keeps only the relabelled ones (the teacher still decides which they are; no twin
+reads the task's rule).
 """
 
 from __future__ import annotations
@@ -110,18 +114,18 @@ class TwinMaker:
         self._probs: list[np.ndarray] = []
         self._unanswered = self._relabelled = 0
 
-    def add(self, obs: np.ndarray, real_probs: np.ndarray) -> None:
-        """Twins of a batch of observations (N, W, H, C), labelled by the teacher;
-        ``real_probs`` (N, 7) are the teacher's labels of the real observations."""
-        for o, real in zip(obs, real_probs, strict=True):
+    def add(self, obs: np.ndarray) -> None:
+        """Twins of a batch of observations (N, W, H, C), labelled by the teacher."""
+        for o in obs:
             twin = self.make_one(o, self.rng)
             if twin is None:
                 continue
             try:
-                probs = self.teacher.batch_probs(twin[None, ..., -4:])[0]
+                probs = self.teacher.expected_probs(twin[None, ..., -4:])[0]
             except UserError:
                 self._unanswered += 1
                 continue
+            real = self.teacher.expected_probs(o[None, ..., -4:])[0]
             relabelled = bool(probs.argmax() != real.argmax())
             self._relabelled += relabelled
             if not (relabelled or self.keep_all):

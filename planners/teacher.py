@@ -89,14 +89,16 @@ class Teacher:
         return p / p.sum()
 
     # ----- actions -----
-    def action_probs(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
-        """The teacher's distribution over the 7 actions for one observation (W, H, 4)."""
+    def action_probs(self, obs: np.ndarray, deterministic: bool = False,
+                     soft: bool | None = None) -> np.ndarray:
+        """The teacher's distribution over the 7 actions for one observation (W, H, 4); ``soft``
+        overrides --soft_planner (mix every plan's action by its probability)."""
         perception = perceive(self.task, obs)
         plans = self._plans(perception.text)
         probs = self._probabilities(plans)
         out = np.zeros(N_ACTIONS)
         self.stats.steps += 1
-        if self.cfg.soft:
+        if self.cfg.soft if soft is None else soft:
             for (plan, _), q in zip(plans, probs, strict=True):
                 out[self._act(plan, obs, perception)] += q
             if deterministic:
@@ -116,6 +118,11 @@ class Teacher:
     def batch_probs(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """(N, 7) for a batch of observations (N, W, H, 4)."""
         return np.stack([self.action_probs(o, deterministic) for o in obs])
+
+    def expected_probs(self, obs: np.ndarray) -> np.ndarray:
+        """(N, 7): the action distribution with every plan weighed by its probability, which is
+        what a hard teacher's sampled label is on average (a soft teacher's own label)."""
+        return np.stack([self.action_probs(o, soft=True) for o in obs])
 
 
 class TeacherPolicy:

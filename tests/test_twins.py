@@ -103,20 +103,40 @@ def test_the_teacher_labels_a_twin_by_its_colours():
     assert (real, mirrored) == (2, 0)
 
 
-def test_relabelled_twins_are_counted_and_can_be_the_only_ones_kept():
-    """A swap of the two keys moves the shipped teacher's first action (forward, then turn
-    left): relabelled. Labelled with that twin's own answer as the real one, nothing changed."""
+def test_a_twin_is_labelled_and_judged_by_the_teachers_expected_actions_not_a_draw():
+    """On this room the shipped teacher's actions are split (forward 0.72, done 0.24, left 0.04);
+    on its swap twin, left 0.94. The label is that expectation, and every twin counts as
+    relabelled: comparing two draws would miss the pairs where both draws turn left."""
     teacher = build_teacher(TrainConfig(task="RandomColoredDoorKey").validate())
-    obs = np.stack([room()] * 4)
-    real = teacher.batch_probs(obs[..., -4:])
-    twin = swap_twin(obs[0], np.random.default_rng(0))
-    as_twin = np.repeat(teacher.batch_probs(twin[None, ..., -4:]), 4, axis=0)
-    for keep, n_kept in (("all", 8), ("relabelled", 4)):
-        maker = TwinMaker("swap", teacher, seed=0, keep=keep)
-        maker.add(obs, real)      # every swap of this room is the same: relabelled
-        maker.add(obs, as_twin)   # against the twin's own label: not relabelled
-        twins = maker.take(torch.device("cpu"))
-        assert (twins.relabelled, len(twins), twins.unanswered) == (4, n_kept, 0)
+    obs = np.stack([room()] * 40)
+    real = teacher.expected_probs(obs[:1, ..., -4:])[0]
+    assert real.max() < 0.8  # a split distribution: draws would differ among themselves
+    maker = TwinMaker("swap", teacher, seed=0)
+    maker.add(obs)
+    twins = maker.take(torch.device("cpu"))
+    expected = teacher.expected_probs(twins.obs[:1, ..., -4:].numpy())[0]
+    assert (twins.relabelled, len(twins)) == (40, 40)
+    assert torch.allclose(twins.probs, torch.from_numpy(expected).float().expand(40, 7))
+    assert expected.argmax() == 0 and real.argmax() == 2  # turn left against forward
+
+
+def test_relabelled_twins_are_counted_and_can_be_the_only_ones_kept():
+    """Painting one object of the room: a key taking a third colour leaves the teacher's choice
+    as it was, so some painted twins are relabelled and some are not; --twin_keep relabelled
+    keeps exactly the ones counted."""
+    teacher = build_teacher(TrainConfig(task="RandomColoredDoorKey").validate())
+    obs = np.stack([room()] * 60)
+    real_action = teacher.expected_probs(obs[:1, ..., -4:])[0].argmax()
+    kept = {}
+    for keep in ("all", "relabelled"):
+        maker = TwinMaker("paint", teacher, seed=0, keep=keep)
+        maker.add(obs)
+        kept[keep] = maker.take(torch.device("cpu"))
+    every, relabelled = kept["all"], kept["relabelled"]
+    changed = every.probs.argmax(1) != real_action
+    assert 0 < every.relabelled == int(changed.sum()) < len(every)
+    assert (relabelled.relabelled, len(relabelled)) == (every.relabelled, every.relabelled)
+    assert torch.equal(relabelled.obs, every.obs[changed])
     with pytest.raises(UserError, match="--twin_keep 'changed'"):
         TwinMaker("swap", teacher, seed=0, keep="changed")
 
@@ -127,7 +147,7 @@ def test_a_twin_the_teacher_cannot_answer_is_dropped_and_counted():
     teacher = build_teacher(TrainConfig(task="RandomColoredDoorKey").validate())
     maker = TwinMaker("paint", teacher, seed=0)
     obs = np.stack([room()] * 60)
-    maker.add(obs, teacher.batch_probs(obs[..., -4:]))
+    maker.add(obs)
     twins = maker.take(torch.device("cpu"))
     assert 0 < twins.unanswered < 60 and len(twins) == 60 - twins.unanswered
     assert twins.obs.dtype == torch.uint8 and twins.probs.shape == (len(twins), 7)
