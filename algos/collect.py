@@ -10,7 +10,7 @@ import torch
 
 from algos.schedules import IterationPlan
 from algos.storage import RolloutStorage
-from algos.twins import TwinMaker, Twins
+from algos.twins import TwinMaker, Twins, twin_weight
 from envs.vector import Episode, VecEnv
 from models import ACModel, TeacherCritic
 from utils.config import TrainConfig
@@ -78,7 +78,7 @@ class Collector:
                         logp + plan.guide * torch.log(teacher_probs + 1e-8), dim=-1)
             if plan.consult_critic:
                 tc_values = self.critic(obs_t)
-            if self.twins is not None and plan.teacher_loss:  # twins serve the teacher's loss
+            if self.twins is not None and twin_weight(self.cfg, plan) > 0:
                 self.twins.add(obs)
             actions = torch.multinomial(behaviour.exp(), 1, generator=self.sample_gen).squeeze(1)
         pick = actions[:, None]

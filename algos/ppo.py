@@ -10,7 +10,7 @@ from torch.distributions import Categorical
 from algos.schedules import IterationPlan
 from algos.storage import Minibatch, RolloutStorage
 from algos.teacher_critic import cross_entropy
-from algos.twins import Twins
+from algos.twins import Twins, twin_weight
 from models import ACModel
 from utils.config import TrainConfig
 
@@ -54,9 +54,8 @@ class PPO:
         """The minibatch loss of the plan's phase, and its statistics (tensors); ``twins``
         (encoded maps, the teacher's labels) add the twin loss."""
         loss, stats = self.phase_loss(mb, plan)
-        if twins is not None and len(twins[0]) and plan.teacher_loss:
-            # the twins weigh as the teacher's loss of the phase does, times --twin_coef
-            weight = self.cfg.imitation_coef if plan.imitating else plan.ks
+        weight = twin_weight(self.cfg, plan)
+        if twins is not None and len(twins[0]) and weight > 0:
             twin_logits, _, _ = self.model(twins[0])
             twin_loss = cross_entropy(twins[1], twin_logits).mean()
             loss = loss + self.cfg.twin_coef * weight * twin_loss

@@ -84,6 +84,14 @@ def paint_twin(obs: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
 MAKERS = {"swap": swap_twin, "paint": paint_twin}
 
 
+def twin_weight(cfg, plan) -> float:
+    """The twin loss's weight in this iteration, before --twin_coef; 0: no twins are made. As the
+    teacher's loss of the phase (imitation: --imitation_coef; then the kickstarting weight), and
+    with --twin_span run never below 1, so the twins outlast the teacher's loss."""
+    teacher = cfg.imitation_coef if plan.imitating else plan.ks
+    return max(teacher, 1.0) if cfg.twin_span == "run" else teacher
+
+
 @dataclass
 class Twins:
     """One iteration's twins on the networks' device: uint8 maps and the teacher's labels."""

@@ -34,7 +34,8 @@ FLAGS = [
     (["--twins", "swap", "--algo", "ppo"], "--twins swap is labelled by the teacher"),
     (["--twins", "paint", "--recurrent"], "--twins paint needs a student without --recurrent"),
     (["--twins", "mirror"], "--twins: invalid choice: 'mirror'"),
-    (["--twin_keep", "relabelled"], "--twin_keep relabelled chooses among colour twins"),
+    (["--twin_keep", "relabelled"], "--twin_keep relabelled is about colour twins"),
+    (["--twin_span", "run"], "--twin_span run is about colour twins"),
 ]
 
 # answer files (--answers_file): (entries, what the line says after the file and the entry)

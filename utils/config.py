@@ -70,9 +70,10 @@ class TrainConfig(*_TRAIN[::-1], CommandConfig):
         if self.twins != "none" and self.algo == "ppo":
             raise UserError(f"--twins {self.twins} is labelled by the teacher: use --algo ihac "
                             "or llm4teach, or --twins none")
-        if self.twins == "none" and self.twin_keep != "all":
-            raise UserError(f"--twin_keep {self.twin_keep} chooses among colour twins: give "
-                            "--twins swap or paint too")
+        for name, default in (("twin_keep", "all"), ("twin_span", "teacher")):
+            if self.twins == "none" and getattr(self, name) != default:
+                raise UserError(f"--{name} {getattr(self, name)} is about colour twins: give "
+                                "--twins swap or paint too")
         if self.twins != "none" and self.recurrent:
             raise UserError(f"--twins {self.twins} needs a student without --recurrent (a twin "
                             "has no memory of its own)")

@@ -358,6 +358,11 @@ class IHAC:
     twin_keep: str = flag("all", "--twins: keep every answered twin (all), or only those whose "
                                  "teacher's most likely action differs from the real state's "
                                  "(relabelled)", choices=("all", "relabelled"))
+    twin_span: str = flag("teacher", "--twins: made and weighed while the teacher's loss lasts, "
+                                     "as that loss is (teacher), or for the whole run, never "
+                                     "weighing less than --twin_coef (run: the teacher is then "
+                                     "asked about the twins of every step)",
+                          choices=("teacher", "run"))
 
     def check(self) -> None:
         imitation, kickstart = parse_imitation(self.imitation), parse_kickstart(self.kickstart)
