@@ -19,7 +19,8 @@ distribution's most likely action differs from the real state's: only those pair
 signal. Comparing two sampled labels instead would call a twin relabelled whenever the two draws
 differ, colour or not (a third of the LLM teacher's, docs/method.md section 4). ``--twin_keep
 relabelled`` keeps only the relabelled ones (the teacher still decides which they are; no twin
-reads the task's rule).
+reads the task's rule); ``--twin_keep pairs`` keeps each relabelled twin together with its real
+state, labelled the same way, so the two sides of the colour contrast are learned together.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 from utils.errors import UserError
 
 TWIN_KINDS = ("none", "swap", "paint")
-TWIN_KEEP = ("all", "relabelled")
+TWIN_KEEP = ("all", "relabelled", "pairs")
 COLOURED_TYPES = tuple(OBJECT_TO_IDX[t] for t in ("door", "key", "ball", "box"))
 N_COLOURS = len(COLOR_TO_IDX)
 
@@ -113,7 +114,7 @@ class TwinMaker:
             raise UserError(f"--twins {kind!r}: give one of {', '.join(TWIN_KINDS)}")
         if keep not in TWIN_KEEP:
             raise UserError(f"--twin_keep {keep!r}: give one of {', '.join(TWIN_KEEP)}")
-        self.make_one, self.teacher, self.keep_all = MAKERS[kind], teacher, keep == "all"
+        self.make_one, self.teacher, self.keep = MAKERS[kind], teacher, keep
         self.rng = np.random.default_rng([seed, 0x7417])  # its own stream: the envs' is apart
         self.reset()
 
@@ -136,10 +137,13 @@ class TwinMaker:
             real = self.teacher.expected_probs(o[None, ..., -4:])[0]
             relabelled = bool(probs.argmax() != real.argmax())
             self._relabelled += relabelled
-            if not (relabelled or self.keep_all):
+            if not (relabelled or self.keep == "all"):
                 continue
             self._obs.append(twin)
             self._probs.append(probs)
+            if self.keep == "pairs":  # and the real side of the contrast
+                self._obs.append(o)
+                self._probs.append(real)
 
     def take(self, device: torch.device) -> Twins:
         """This iteration's twins (maybe none), and a fresh start for the next iteration."""

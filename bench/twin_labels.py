@@ -58,6 +58,8 @@ def count(task: str, kind: str, episodes: int) -> Counter:
                     c["relabelled, expected"] += expected[0] != expected[1]
                     c["of which the twin's expected action is the oracle's"] += (
                         expected[0] != expected[1] and expected[1] == right[1])
+                    c["of which the real state's expected action is the oracle's"] += (
+                        expected[0] != expected[1] and expected[0] == right[0])
                     c["relabelled, oracle"] += right[0] != right[1]
             obs, _, terminated, truncated, _ = env.step(int(policy(obs[None])[0]))
             if terminated or truncated:
@@ -77,7 +79,9 @@ def main() -> None:
     for name in ("answered", "unanswered", "relabelled, draws",
                  "of which the same expected action",
                  "of which the twin's draw is the oracle's action", "relabelled, expected",
-                 "of which the twin's expected action is the oracle's", "relabelled, oracle"):
+                 "of which the twin's expected action is the oracle's",
+                 "of which the real state's expected action is the oracle's",
+                 "relabelled, oracle"):
         print(f"{name}: {c[name]}")
 
 

@@ -139,6 +139,16 @@ def test_relabelled_twins_are_counted_and_can_be_the_only_ones_kept():
     assert torch.equal(relabelled.obs, every.obs[changed])
     with pytest.raises(UserError, match="--twin_keep 'changed'"):
         TwinMaker("swap", teacher, seed=0, keep="changed")
+    # pairs: each relabelled twin, then its real state with the teacher's expected label
+    maker = TwinMaker("paint", teacher, seed=0, keep="pairs")
+    maker.add(obs)
+    pairs = maker.take(torch.device("cpu"))
+    assert (pairs.relabelled, len(pairs)) == (every.relabelled, 2 * every.relabelled)
+    assert torch.equal(pairs.obs[::2], relabelled.obs)
+    assert torch.equal(pairs.obs[1::2], torch.from_numpy(obs[: every.relabelled]))
+    real = torch.from_numpy(teacher.expected_probs(obs[:1, ..., -4:])).float()
+    assert torch.allclose(pairs.probs[1::2], real.expand(every.relabelled, 7))
+    assert (pairs.probs[1::2].argmax(1) != pairs.probs[::2].argmax(1)).all()
 
 
 def test_a_twin_the_teacher_cannot_answer_is_dropped_and_counted():

@@ -355,9 +355,10 @@ class IHAC:
                                                                              "paint"))
     twin_coef: float = flag(1.0, "--twins: the twin loss's weight, relative to the teacher's "
                                  "loss of the phase (imitation or kickstarting)", NON_NEGATIVE)
-    twin_keep: str = flag("all", "--twins: keep every answered twin (all), or only those whose "
+    twin_keep: str = flag("all", "--twins: keep every answered twin (all), only those whose "
                                  "teacher's most likely action differs from the real state's "
-                                 "(relabelled)", choices=("all", "relabelled"))
+                                 "(relabelled), or those with their real states, labelled "
+                                 "alike (pairs)", choices=("all", "relabelled", "pairs"))
     twin_span: str = flag("teacher", "--twins: made and weighed while the teacher's loss lasts, "
                                      "as that loss is (teacher), or for the whole run, never "
                                      "weighing less than --twin_coef (run: the teacher is then "
