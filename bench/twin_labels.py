@@ -21,6 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from minigrid.core.actions import Actions
+
 from algos.evaluate import EVAL_SEED_BASE
 from algos.twins import MAKERS
 from envs import make_env
@@ -61,6 +63,8 @@ def count(task: str, kind: str, episodes: int) -> Counter:
                     c["of which the real state's expected action is the oracle's"] += (
                         expected[0] != expected[1] and expected[0] == right[0])
                     c["relabelled, oracle"] += right[0] != right[1]
+                    if expected[0] != expected[1]:
+                        c[Actions(expected[0]).name, Actions(expected[1]).name] += 1
             obs, _, terminated, truncated, _ = env.step(int(policy(obs[None])[0]))
             if terminated or truncated:
                 break
@@ -83,6 +87,9 @@ def main() -> None:
                  "of which the real state's expected action is the oracle's",
                  "relabelled, oracle"):
         print(f"{name}: {c[name]}")
+    pairs = sorted(((k, v) for k, v in c.items() if isinstance(k, tuple)), key=lambda kv: -kv[1])
+    print("relabelled by expectation, real state's action -> twin's: "
+          + ", ".join(f"{real} -> {twin} {n}" for (real, twin), n in pairs))
 
 
 if __name__ == "__main__":
