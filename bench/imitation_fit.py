@@ -137,6 +137,30 @@ def door_twins(obs: torch.Tensor) -> torch.Tensor:
     return torch.stack(twins) if twins else obs[:0]
 
 
+def fit(model: torch.nn.Module, n: int, loss_of, steps: int, seed: int, checkpoints: list[int],
+        score, fused: bool = False) -> tuple[float, list[str]]:
+    """``steps`` Adam steps (lr 1e-3, the student's) on shuffled minibatches of 128 of ``n``
+    training states, ``loss_of(model, indices)`` giving each minibatch's loss. Returns the
+    milliseconds per step and ``score(model)`` after each step in ``checkpoints``."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
+    gen = torch.Generator().manual_seed(seed)
+    seconds, step, scores = 0.0, 0, []
+    while step < steps:
+        for idx in torch.randperm(n, generator=gen).split(128):
+            t0 = time.perf_counter()
+            loss = loss_of(model, idx)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            seconds += time.perf_counter() - t0
+            step += 1
+            if step in checkpoints:
+                scores.append(score(model))
+            if step >= steps:
+                return 1000 * seconds / step, scores
+    return 1000 * seconds / max(step, 1), scores
+
+
 def held_out_scores(model: ACModel, obs: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     with torch.no_grad():
         logits = torch.cat([model(chunk)[0] for chunk in obs.split(1024)])
@@ -214,6 +238,16 @@ def main() -> None:
     print("| encoding | " + " | ".join(f"{s} steps: CE / agree" for s in checkpoints)
           + f" | ms per step{evals} |")
     print("|---|" + "---|" * (len(checkpoints) + 1 + bool(evals)))
+
+    def loss_of(model: ACModel, idx: torch.Tensor) -> torch.Tensor:
+        logits = model(train_obs[idx])[0]
+        return (weights[idx] * cross_entropy(train_labels[idx], logits)).sum() \
+            / weights[idx].sum()
+
+    def score(model: ACModel) -> str:
+        ce, agree = held_out_scores(model, test_obs, test_labels)
+        return f"{ce:.2f} / {agree:.3f}"
+
     for encoding in args.encodings:
         torch.manual_seed(args.seed)
         model = ACModel(train_obs.shape[1:], 7, encoding=encoding, ego_radius=args.ego_radius,
@@ -224,26 +258,9 @@ def main() -> None:
             model.actor = CellActor(side)
         elif args.actor_head == "pointer":
             model.actor = PointerActor(side, model.actor)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
-        gen = torch.Generator().manual_seed(args.seed)
-        cells, seconds, step = [], 0.0, 0
-        while step < args.steps:
-            for idx in torch.randperm(len(train_obs), generator=gen).split(128):
-                t0 = time.perf_counter()
-                logits = model(train_obs[idx])[0]
-                loss = (weights[idx] * cross_entropy(train_labels[idx], logits)).sum() \
-                    / weights[idx].sum()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                seconds += time.perf_counter() - t0
-                step += 1
-                if step in checkpoints:
-                    ce, agree = held_out_scores(model, test_obs, test_labels)
-                    cells.append(f"{ce:.2f} / {agree:.3f}")
-                if step >= args.steps:
-                    break
-        cells.append(f"{1000 * seconds / step:.1f}")
+        ms_per_step, cells = fit(model, len(train_obs), loss_of, args.steps, args.seed,
+                                 checkpoints, score, fused=True)
+        cells.append(f"{ms_per_step:.1f}")
         if args.eval_episodes:
             cells.append(" / ".join(student_alone(model, task, args.eval_episodes, greedy)
                                     for greedy in (False, True)))

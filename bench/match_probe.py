@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -128,7 +127,7 @@ def accuracy(model: Probe, data: tuple) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    from bench.imitation_fit import collect
+    from bench.imitation_fit import collect, fit
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--task", default="RandomColoredDoorKey")
@@ -169,26 +168,14 @@ def main() -> None:
         for head in args.heads:
             torch.manual_seed(args.seed)
             model = Probe(channels, side, network, head, args.head_activation)
-            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-            gen = torch.Generator().manual_seed(args.seed)
-            cells, seconds, step = [], 0.0, 0
-            while step < args.steps:
-                for idx in torch.randperm(len(train[0]), generator=gen).split(128):
-                    t0 = time.perf_counter()
-                    loss = nn.functional.cross_entropy(model(train[0][idx], train[1][idx]),
-                                                       train[2][idx])
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
-                    seconds += time.perf_counter() - t0
-                    step += 1
-                    if step in checkpoints:
-                        cells.append(f"{accuracy(model, test)[0]:.3f}")
-                    if step >= args.steps:
-                        break
+            ms_per_step, cells = fit(
+                model, len(train[0]),
+                lambda m, idx: nn.functional.cross_entropy(m(train[0][idx], train[1][idx]),
+                                                           train[2][idx]),
+                args.steps, args.seed, checkpoints, lambda m: f"{accuracy(m, test)[0]:.3f}")
             _, near, far = accuracy(model, test)
             cells += [f"{accuracy(model, train)[0]:.3f}", f"{near:.3f} / {far:.3f}",
-                      f"{1000 * seconds / step:.1f}"]
+                      f"{ms_per_step:.1f}"]
             print(f"| {network} | {head} | " + " | ".join(cells) + " |", flush=True)
 
 
