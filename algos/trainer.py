@@ -38,8 +38,7 @@ from utils.rundir import make_writable_dir
 TRAIN_KEYS = [f"Train/{k}" for k in (*SUMMARY_KEYS, "Episodes", "SPS", *LOSS_KEYS, "Guidance Coef",
                                       "KS Coef", "Phase", "Teacher Agreement",
                                       "Teacher Critic Loss", "Learning Rate", "Twins",
-                                      "Twins Unanswered", "Twins Relabelled")]
-TRAIN_KEYS += list(TEACHER_KEYS)
+                                      "Twins Unanswered", "Twins Relabelled")] + list(TEACHER_KEYS)
 TEST_KEYS = [f"Test/{k}" for k in SUMMARY_KEYS]
 # NaN by design: no variance of the returns (every return equal) leaves nothing to explain
 NAN_IS_FINE = {"Explained Variance", "Train/Explained Variance"}

@@ -12,7 +12,9 @@ The student acts alone (sampled actions) on --episodes held-out rooms (the evalu
 every step; oracle: the rule-based right plan). Per run: how often the first key picked up has
 the door's colour, split by whether the door had been seen before that pick-up, and the success
 rate after a right and after a wrong first key (after a wrong one, success needs dropping it and
-fetching the other).
+fetching the other), and how often per episode the key just dropped is picked up again (a
+pick/drop loop: the LLM teacher drops a key for the other and often takes it back; a student
+imitating it can be caught in it for good, docs/results.md).
 """
 
 from __future__ import annotations
@@ -59,31 +61,36 @@ def teacher_actor(name: str, task: str) -> Callable[[np.ndarray], int]:
     return lambda obs: int(policy(obs[None])[0])
 
 
-def episode(act: Callable[[np.ndarray], int], env, seed: int) -> tuple[str, bool, bool]:
-    """(first key: right / wrong / none, door seen before that pick-up, success)."""
+def episode(act: Callable[[np.ndarray], int], env, seed: int) -> tuple[str, bool, bool, int]:
+    """(first key: right / wrong / none, door seen before that pick-up, success, times the key
+    just dropped was picked up again)."""
     obs, _ = env.reset(seed=seed)
     grid = env.unwrapped
     door = next(o for o in grid.grid.grid if isinstance(o, Door))
-    first, seen = "none", False
+    first, seen, dropped, repicks = "none", False, None, 0
     for _ in range(grid.max_steps):
         action = act(obs)
         before, door_seen = grid.carrying, bool((obs[..., 0] == DOOR).any())
         obs, _, terminated, truncated, info = env.step(action)
-        if first == "none" and before is None and grid.carrying is not None:
-            first = "right" if grid.carrying.color == door.color else "wrong"
-            seen = door_seen
+        if before is not None and grid.carrying is None:
+            dropped = before
+        elif before is None and grid.carrying is not None:
+            repicks += grid.carrying is dropped
+            if first == "none":
+                first = "right" if grid.carrying.color == door.color else "wrong"
+                seen = door_seen
         if terminated or truncated:
-            return first, seen, bool(info.get("success"))
-    return first, seen, False
+            return first, seen, bool(info.get("success")), repicks
+    return first, seen, False, repicks
 
 
-def share(rows: list[tuple[str, bool, bool]]) -> str:
+def share(rows: list[tuple[str, bool, bool, int]]) -> str:
     """right first keys / episodes with a first key"""
-    return f"{sum(first == 'right' for first, _, _ in rows)}/{len(rows)}"
+    return f"{sum(first == 'right' for first, *_ in rows)}/{len(rows)}"
 
 
-def success(eps: list[tuple[str, bool, bool]], first: str) -> str:
-    rows = [ok for f, _, ok in eps if f == first]
+def success(eps: list[tuple[str, bool, bool, int]], first: str) -> str:
+    rows = [ok for f, _, ok, _ in eps if f == first]
     return f"{sum(rows)}/{len(rows)}"
 
 
@@ -107,7 +114,9 @@ def main() -> None:
               f"not seen: {share([e for e in eps if e[0] != 'none' and not e[1]])}); "
               f"success after a right first key {success(eps, 'right')}, after a wrong one "
               f"{success(eps, 'wrong')}, with no key {success(eps, 'none')}; "
-              f"overall {sum(ok for _, _, ok in eps) / len(eps):.2f}", flush=True)
+              f"re-picks of the key just dropped {sum(n for *_, n in eps) / len(eps):.1f} per "
+              f"episode; "
+              f"overall {sum(ok for _, _, ok, _ in eps) / len(eps):.2f}", flush=True)
 
 
 if __name__ == "__main__":
