@@ -87,9 +87,12 @@ MAKERS = {"swap": swap_twin, "paint": paint_twin}
 
 def twin_weight(cfg, plan) -> float:
     """The twin loss's weight in this iteration, before --twin_coef; 0: no twins are made. As the
-    teacher's loss of the phase (imitation: --imitation_coef; then the kickstarting weight), and
-    with --twin_span run never below 1, so the twins outlast the teacher's loss."""
+    teacher's loss of the phase (imitation: --imitation_coef; then the kickstarting weight); with
+    --twin_span run never below 1, so the twins outlast the teacher's loss; with --twin_span rl
+    1 once the teacher's loss is over and 0 before (twins only in the RL phase)."""
     teacher = cfg.imitation_coef if plan.imitating else plan.ks
+    if cfg.twin_span == "rl":
+        return 0.0 if teacher > 0 else 1.0
     return max(teacher, 1.0) if cfg.twin_span == "run" else teacher
 
 

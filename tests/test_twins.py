@@ -187,16 +187,22 @@ def test_the_twin_loss_is_the_cross_entropy_weighted_as_the_phases_teacher_loss(
     assert after.item() == pytest.approx(0.5 * ce.item(), rel=1e-9)
     with_twins, _ = ppo.loss(mb, plan, (twin_obs, probs))
     assert (with_twins - base).item() == pytest.approx(0.5 * KS_COEF * ce.item(), rel=1e-9)
+    # --twin_span rl: nothing while the teacher's loss lasts, --twin_coef after it
+    ppo.cfg.twin_span = "rl"
+    assert "Twin Loss" not in ppo.loss(mb, plan, (twin_obs, probs))[1]
+    after = ppo.loss(mb, rl, (twin_obs, probs))[0] - ppo.loss(mb, rl)[0]
+    assert after.item() == pytest.approx(0.5 * ce.item(), rel=1e-9)
 
 
 def test_twins_for_the_whole_run_outlast_the_teachers_loss(logdir: Path):
-    """Kickstarting ends after one update: from then on only --twin_span run still makes twins
-    (the teacher labels them although the update has no other loss against it)."""
+    """Kickstarting ends after one update: from then on only --twin_span run and rl still make
+    twins (the teacher labels them although the update has no other loss against it), rl only
+    then."""
     args = ["train", "--task", "RandomColoredDoorKey", "--algo", "ihac", "--twins", "swap",
             "--logdir", str(logdir), *TINY, "--n_itr", "3", "--imitation", "0",
             "--kickstart", "step:2/0.1/1", "--seed_list", "0"]
     made = {}
-    for span in ("teacher", "run"):
+    for span in ("teacher", "run", "rl"):
         assert main([*args, "--twin_span", span, "--savedir", span]) == 0
         with open(logdir / "ppo" / "randomcoloreddoorkey" / span / "progress.csv") as f:
             table = list(csv.DictReader(f))
@@ -204,6 +210,7 @@ def test_twins_for_the_whole_run_outlast_the_teachers_loss(logdir: Path):
         made[span] = [float(r["Train/Twins"]) for r in table]
     assert made["teacher"][0] > 0 and made["teacher"][-1] == 0
     assert all(m > 0 for m in made["run"])
+    assert made["rl"][0] == 0 and made["rl"][-1] > 0
 
 
 def test_a_run_with_twins_makes_learns_from_and_logs_them(logdir: Path):

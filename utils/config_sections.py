@@ -362,8 +362,9 @@ class IHAC:
     twin_span: str = flag("teacher", "--twins: made and weighed while the teacher's loss lasts, "
                                      "as that loss is (teacher), or for the whole run, never "
                                      "weighing less than --twin_coef (run: the teacher is then "
-                                     "asked about the twins of every step)",
-                          choices=("teacher", "run"))
+                                     "asked about the twins of every step), or only once the "
+                                     "teacher's loss is over, weighing --twin_coef (rl)",
+                          choices=("teacher", "run", "rl"))
 
     def check(self) -> None:
         imitation, kickstart = parse_imitation(self.imitation), parse_kickstart(self.kickstart)
