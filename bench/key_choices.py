@@ -114,8 +114,8 @@ def main() -> None:
               f"not seen: {share([e for e in eps if e[0] != 'none' and not e[1]])}); "
               f"success after a right first key {success(eps, 'right')}, after a wrong one "
               f"{success(eps, 'wrong')}, with no key {success(eps, 'none')}; "
-              f"re-picks of the key just dropped {sum(n for *_, n in eps) / len(eps):.1f} per "
-              f"episode; "
+              f"re-picks of the key just dropped {sum(n for *_, n in eps) / len(eps):.1f} "
+              "per episode; "
               f"overall {sum(ok for _, _, ok, _ in eps) / len(eps):.2f}", flush=True)
 
 
